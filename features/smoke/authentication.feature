@@ -1,0 +1,36 @@
+@smoke
+Feature: Sign-in works and protected endpoints stay protected
+  Checklist: "User login works", "JWT validation working", "Login with v1.1.0 account",
+  "Permissions working".
+
+  Scenario: Every test account signs in and its token is accepted
+    Then every account can sign in and "/api/v1/users/me" on the "api" service accepts its credentials
+
+  Scenario: The signed-in user is who the token says
+    Given I am signed in as "admin"
+    When I send a GET request to "/api/v1/users/me" on the "api" service
+    Then the response status is 200
+    And the JSON at "role" is "admin"
+
+  Scenario: Protected endpoints reject anonymous calls
+    Given I am anonymous
+    Then these requests to the "api" service answer:
+      | method | path                                   | status |
+      | GET    | /api/v1/users/me                       | 401    |
+      | GET    | /api/v1/users/notification-preferences | 401    |
+      | GET    | /api/v1/notifications/history          | 401    |
+      | GET    | /api/v1/notifications/config           | 401    |
+      | GET    | /api/v2/users/me                       | 401    |
+
+  Scenario: A forged token is rejected
+    When I send a GET request to "/api/v1/users/me" on the "api" service with the headers:
+      | name          | value                                                                                  |
+      | Authorization | Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIiwicm9sZSI6ImFkbWluIn0.forged-signature-xxxxx |
+    Then the response status is 401
+
+  Scenario: A customer cannot reach admin endpoints
+    Given I am signed in as "customer"
+    Then these requests to the "api" service answer:
+      | method | path                          | status |
+      | GET    | /api/v1/notifications/config  | 403    |
+      | GET    | /api/v1/notifications/history | 403    |

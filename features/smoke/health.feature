@@ -1,0 +1,22 @@
+@smoke
+Feature: Services are up and healthy
+  After a release every service of the deployment answers its health endpoint, and the answer
+  says that its own dependencies (database, SMTP, the API) are up.
+  Checklist: "Service running and healthy", "Health endpoint responding: /health",
+  "Load balancer health check passing", "All workers responding".
+
+  Scenario: Every service answers its health endpoint and reports its dependencies up
+    Then every service answers its health check as the environment expects
+
+  Scenario: The API reports its database check in the documented shape
+    When I send a GET request to "/health" on the "api" service
+    Then the response status is 200
+    And the JSON at "status" is "ok"
+    And the JSON at "checks.database" is "ok"
+    And the response time is within the "api_latency_ms" objective
+
+  Scenario: Maintenance mode is off
+    When I send a GET request to "/api/v1/health" on the "api" service
+    Then the response status is not 503
+    And the response header "Retry-After" is absent
+    And the JSON at "status" is "ok"

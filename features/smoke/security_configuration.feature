@@ -1,0 +1,39 @@
+@smoke
+Feature: Production configuration is safe
+  Checklist: "Helmet.js security headers enabled", "Security headers present",
+  "CORS configured for production domains (NOT *)", "Disable API documentation in production",
+  "DEBUG=false", "Graceful error handling working".
+
+  Scenario Outline: <service> sends the security headers
+    When I send a GET request to "<path>" on the "<service>" service
+    Then the response headers match:
+      | header                    | pattern          |
+      | Strict-Transport-Security | max-age=\d{6,}   |
+      | X-Content-Type-Options    | ^nosniff$        |
+      | X-Frame-Options           | ^(DENY\|SAMEORIGIN)$ |
+      | Content-Security-Policy   | default-src      |
+      | Referrer-Policy           | .+               |
+
+    Examples:
+      | service  | path             |
+      | api      | /api/v1/health   |
+      | frontend | /login           |
+
+  Scenario: CORS allows the configured origins
+    Then the "api" service allows CORS on "/api/v1/users/me" from every origin the environment allows
+
+  Scenario: CORS does not let an unknown origin in
+    When I send a CORS preflight for GET "/api/v1/users/me" to the "api" service from the origin "https://evil.example"
+    Then CORS does not allow the origin "https://evil.example"
+    And CORS does not combine a wildcard origin with credentials
+
+  Scenario: API documentation is exposed only where the environment allows it
+    Then API documentation on the "api" service is exposed as the environment expects
+
+  Scenario: Error answers carry no stack traces
+    Then these requests to the "api" service answer without revealing internals:
+      | method | path                                 | body        | header                         |
+      | GET    | /api/v1/no-such-route                |             |                                |
+      | POST   | /api/v1/auth/login                   | {"email": [ |                                |
+      | GET    | /api/v1/users/me                     |             | Authorization: Bearer not-a-jwt |
+      | GET    | /api/v1/orders/not-a-number          |             |                                |

@@ -1,0 +1,15 @@
+@smoke
+Feature: Static assets are cached and translations load
+  Checklist: "Static assets cached", "Static assets: 1-year cache with version hash",
+  "New bundle hashes deployed", "i18n files loaded".
+
+  Scenario: Scripts and styles are content-hashed and cached for a long time
+    When I fetch the static assets referenced by "/login" on the "frontend" service
+    Then every asset answers 200 with a Cache-Control max-age of at least 86400 seconds
+    And every script and style sheet name carries a content hash
+
+  Scenario: Translation files load
+    Then these requests to the "frontend" service answer:
+      | method | path          | status |
+      | GET    | /i18n/en.json | 200    |
+      | GET    | /i18n/es.json | 200    |

@@ -1,0 +1,410 @@
+"""Environment files: ``environments/NAME.yaml`` validated once into a frozen, typed object.
+
+An environment file holds everything that differs between targets (URLs, accounts, expected
+values, safety rules), so that one feature file verifies local, staging and prod alike.
+Secrets never live in the file: they are written as ``${VAR}`` and read from the process
+environment when the file is loaded. Every value that came from a variable in a secret-bearing
+field is registered with the redactor, so it can never reach a report.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import EnvironmentFileError, MissingSecret
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_SECRET_FIELDS = ("password", "token", "api_key", "dsn", "secret", "readonly_dsn")
+
+DEFAULT_TIMEOUT_S = 10.0
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+ALL_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
+DEFAULT_DOCS_PATHS = (
+    "/docs", "/redoc", "/openapi.json", "/swagger.json", "/swagger-ui.html", "/swagger-ui/",
+    "/api-docs", "/v3/api-docs", "/api/docs", "/api/v1/docs", "/api/v1/openapi.json",
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class HealthSpec(_Model):
+    """What a healthy answer looks like: real systems differ, so this is data, not code."""
+
+    path: str = "/health"
+    status: list[int] = Field(default_factory=lambda: [200])
+    json_fields: dict[str, Any] = Field(default_factory=dict, alias="json")
+    body: str | None = None
+    contains: str | None = None
+    follow_redirects: bool = False
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, int) else value
+
+
+class Service(_Model):
+    base_url: str
+    health: HealthSpec = Field(default_factory=HealthSpec)
+    timeout_s: float | None = None
+    verify_tls: bool = True
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+
+class Account(_Model):
+    username: str | None = None
+    password: str | None = None
+    token: str | None = None
+    role: str | None = None
+
+
+class AuthSpec(_Model):
+    """How a session is obtained from the target."""
+
+    kind: Literal["json_login", "form_login", "bearer", "api_key", "cookie_login"] = "json_login"
+    service: str = "api"
+    path: str = "/api/v1/auth/login"
+    username_field: str = "username"
+    password_field: str = "password"
+    token_path: str = "access_token"
+    header: str = "Authorization"
+    scheme: str = "Bearer"
+    cookie: str | None = None
+
+
+class BrowserLogin(_Model):
+    """A signed-in page is reached through the login form (by its labels) or by storage."""
+
+    kind: Literal["form", "local_storage", "cookie"] = "form"
+    path: str = "/login"
+    username_label: str = "Email"
+    password_label: str = "Password"
+    submit: str = "Sign in"
+    success_path: str | None = None
+    storage_key: str = "access_token"
+
+
+class BrowserSpec(_Model):
+    service: str = "frontend"
+    login: BrowserLogin = Field(default_factory=BrowserLogin)
+    viewport: tuple[int, int] = (1280, 800)
+    timeout_s: float = 15.0
+
+
+class CorsSpec(_Model):
+    allowed_origins: list[str] = Field(default_factory=list)
+    credentials: bool = True
+
+
+class Expectations(_Model):
+    api_docs: Literal["disabled", "enabled", "any"] = "disabled"
+    docs_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_DOCS_PATHS))
+    debug: Literal["disabled", "any"] = "disabled"
+    cors: CorsSpec = Field(default_factory=CorsSpec)
+
+
+class Safety(_Model):
+    read_only: bool = True
+    allowed_methods: list[str] | None = None
+
+    @field_validator("allowed_methods")
+    @classmethod
+    def _known_methods(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        upper = [m.upper() for m in value]
+        unknown = [m for m in upper if m not in ALL_METHODS]
+        if unknown:
+            raise ValueError(f"unknown HTTP method(s) {unknown}; use some of {list(ALL_METHODS)}")
+        return upper
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        if self.allowed_methods is not None:
+            return tuple(self.allowed_methods)
+        return SAFE_METHODS if self.read_only else ALL_METHODS
+
+
+class Database(_Model):
+    dsn: str
+    statement_timeout_ms: int = 5000
+    lock_timeout_ms: int = 1000
+    migrations_table: str = "schema_migrations"
+
+
+class Mailbox(_Model):
+    kind: Literal["maildev", "mailpit", "imap"] = "maildev"
+    url: str
+    recipient_pattern: str = "postdeploy+{run_id}-{n}@example.com"
+
+
+class SandboxSpec(_Model):
+    autostart: bool = True
+
+
+class Environment(_Model):
+    """One target environment, as validated from its file."""
+
+    name: str
+    description: str = ""
+    sandbox: SandboxSpec | None = None
+    safety: Safety = Field(default_factory=Safety)
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    services: dict[str, Service]
+    accounts: dict[str, Account] = Field(default_factory=dict)
+    auth: AuthSpec = Field(default_factory=AuthSpec)
+    browser: BrowserSpec | None = None
+    expect: Expectations = Field(default_factory=Expectations)
+    objectives: dict[str, float] = Field(default_factory=dict)
+    values: dict[str, Any] = Field(default_factory=dict)
+    # Sections for the families on the roadmap: validated now, used by their steps later.
+    database: Database | None = None
+    mailbox: Mailbox | None = None
+    rate_limits: list[dict[str, Any]] = Field(default_factory=list)
+    release: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _references(self) -> "Environment":
+        names = sorted(self.services)
+        if self.auth.service not in self.services and self.accounts:
+            raise ValueError(_unknown("auth.service", self.auth.service, names))
+        if self.browser and self.browser.service not in self.services:
+            raise ValueError(_unknown("browser.service", self.browser.service, names))
+        return self
+
+    def service(self, name: str) -> Service:
+        try:
+            return self.services[name]
+        except KeyError:
+            raise EnvironmentFileError(
+                f"environment '{self.name}' has no service named '{name}'"
+                f"{_did_you_mean(name, self.services)}; its services are: {', '.join(sorted(self.services))}."
+            ) from None
+
+    def account(self, name: str) -> Account:
+        try:
+            return self.accounts[name]
+        except KeyError:
+            raise EnvironmentFileError(
+                f"environment '{self.name}' has no account named '{name}'"
+                f"{_did_you_mean(name, self.accounts)}; add it under 'accounts:' in the environment file."
+            ) from None
+
+    def objective(self, name: str) -> float:
+        try:
+            return self.objectives[name]
+        except KeyError:
+            raise EnvironmentFileError(
+                f"environment '{self.name}' sets no objective named '{name}'"
+                f"{_did_you_mean(name, self.objectives)}; add it under 'objectives:'."
+            ) from None
+
+
+def _did_you_mean(name: str, options: Mapping[str, Any] | list[str]) -> str:
+    close = difflib.get_close_matches(name, list(options), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _unknown(field: str, value: str, names: list[str]) -> str:
+    return f"{field} names the service '{value}', which is not defined{_did_you_mean(value, names)}"
+
+
+def available(env_dir: Path) -> list[str]:
+    return sorted(p.stem for p in env_dir.glob("*.yaml")) if env_dir.is_dir() else []
+
+
+def interpolate(data: Any, variables: Mapping[str, str], secrets: set[str], path: str = "",
+                missing: dict[str, str] | None = None) -> Any:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` everywhere; collect secret values.
+
+    With ``missing`` given, an unset variable is recorded there (name -> field) and replaced by a
+    placeholder, so that the schema can be checked before the missing variables are reported.
+    """
+    if isinstance(data, dict):
+        return {k: interpolate(v, variables, secrets, f"{path}.{k}" if path else str(k), missing) for k, v in data.items()}
+    if isinstance(data, list):
+        return [interpolate(v, variables, secrets, f"{path}[{i}]", missing) for i, v in enumerate(data)]
+    if not isinstance(data, str):
+        return data
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in variables:
+            value = variables[name]
+        elif default is not None:
+            value = default
+        elif missing is not None:
+            missing.setdefault(name, path)
+            return "http://unset.invalid" if path.endswith("url") else "unset"
+        else:
+            raise MissingSecret(
+                f"'{path}' needs the variable ${{{name}}}, which is not set. Export it before the run "
+                f"(export {name}=...), or provide it through your CI's secret store; postdeploy never "
+                "reads secrets from the environment file itself."
+            )
+        if value and any(word in path.rsplit(".", 1)[-1].lower() for word in _SECRET_FIELDS):
+            secrets.add(value)
+        return value
+
+    return _VAR.sub(replace, data)
+
+
+def load(
+    name: str,
+    env_dir: Path,
+    variables: Mapping[str, str] | None = None,
+    provide: Callable[[dict[str, Any]], Mapping[str, str]] | None = None,
+) -> tuple[Environment, set[str]]:
+    """Load and validate ``env_dir/name.yaml``. Returns the environment and its secret values.
+
+    ``provide`` sees the raw file before interpolation and may add variables (the local
+    sandbox's addresses, known only once it runs).
+    """
+    names = available(env_dir)
+    path = env_dir / f"{name}.yaml"
+    if name not in names:
+        hint = _did_you_mean(name, names)
+        choices = ", ".join(names) if names else f"none: {env_dir} has no *.yaml files"
+        raise EnvironmentFileError(
+            f"unknown environment '{name}'{hint}. --env takes the name of a file in {env_dir}; "
+            f"available: {choices}."
+        )
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EnvironmentFileError(f"cannot read environment file {path}: {exc}.") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise EnvironmentFileError(
+            f"environment file {path} is not valid YAML{line}: {problem}. Fix the syntax (indentation, "
+            "a missing colon or quote) and run again."
+        ) from None
+    if not isinstance(raw, dict):
+        raise EnvironmentFileError(f"environment file {path} must be a mapping of sections (services:, accounts:, ...).")
+    raw.setdefault("name", name)
+    secrets: set[str] = set()
+    scope = dict(os.environ if variables is None else variables)
+    if provide is not None:
+        scope.update(provide(raw))
+    missing: dict[str, str] = {}
+    data = interpolate(raw, scope, secrets, missing=missing)
+    try:
+        env = Environment.model_validate(data)
+    except ValidationError as exc:
+        raise EnvironmentFileError(_explain(path, exc)) from None
+    if missing:
+        needed = ", ".join(f"${{{var}}} (for '{field}')" for var, field in missing.items())
+        raise MissingSecret(
+            f"environment '{name}' ({path}) needs variables that are not set: {needed}. Export them before "
+            "the run (export NAME=...) or inject them from your CI's secret store; postdeploy never reads "
+            "secrets from the environment file itself."
+        )
+    for account in env.accounts.values():
+        secrets.update(v for v in (account.password, account.token) if v)
+    if env.database:
+        secrets.update(_dsn_passwords(env.database.dsn))
+    return env, secrets
+
+
+def _dsn_passwords(dsn: str) -> set[str]:
+    match = re.match(r"^[a-z]+://[^:/@]+:([^@]+)@", dsn)
+    return {match.group(1)} if match else set()
+
+
+def _explain(path: Path, exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors()[:5]:
+        loc = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            parent_model = _model_at(Environment, error["loc"][:-1])
+            fields = list(parent_model.model_fields) if parent_model else []
+            aliases = [f.alias for f in parent_model.model_fields.values() if f.alias] if parent_model else []
+            problems.append(f"'{loc}' is not a known field{_did_you_mean(str(error['loc'][-1]), fields + aliases)}")
+        elif error["type"] == "missing":
+            problems.append(f"'{loc}' is required but missing")
+        else:
+            problems.append(f"'{loc}': {error['msg']}")
+    more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
+    return (
+        f"environment file {path} does not match the schema: {'; '.join(problems)}{more}. "
+        "See docs/environments.md for the fields each section takes."
+    )
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """Follow a validation error location through the schema to the model it names."""
+    import typing
+
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            if isinstance(current, type) and issubclass(current, BaseModel):
+                continue
+            return None
+        field = current.model_fields.get(str(part)) or next(
+            (f for f in current.model_fields.values() if f.alias == part), None
+        )
+        if field is None:
+            # a dict key (a service or account name): stay on the value type
+            continue
+        annotation = field.annotation
+        current = _inner_model(annotation, typing)
+        if current is None:
+            return None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _inner_model(annotation: Any, typing: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg, typing)
+        if found is not None:
+            return found
+    return None
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\[\]-]+)\s*\}\}")
+
+
+def expand(env: Environment, text: str, extra: Mapping[str, Any] | None = None) -> str:
+    """Fill ``{{name}}`` placeholders in a step argument from the environment.
+
+    ``{{x}}`` looks in ``values``; ``{{services.api.base_url}}``, ``{{accounts.admin.username}}``,
+    ``{{objectives.p95_ms}}`` and any other dotted path reach the whole environment, so a feature
+    can name a per-environment value without holding it.
+    """
+    from . import paths
+
+    document = {**env.model_dump(by_alias=True), **env.values, **(extra or {})}
+
+    def fill(match: re.Match[str]) -> str:
+        key = match.group(1)
+        try:
+            value = paths.resolve(document, key)
+        except (paths.PathNotFound, ValueError):
+            raise EnvironmentFileError(
+                f"the step needs '{{{{{key}}}}}', which environment '{env.name}' does not define"
+                f"{_did_you_mean(key, list(env.values))}; add it under 'values:' in its file."
+            ) from None
+        return str(value)
+
+    return _PLACEHOLDER.sub(fill, text)

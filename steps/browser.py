@@ -1,0 +1,234 @@
+"""Browser steps: a real Chromium through Playwright, one browser per worker, a fresh context per scenario.
+
+Playwright is imported only when a scenario asks for the ``page`` fixture. Every scenario
+attaches a screenshot of where it ended; a failed one also attaches a redacted Playwright trace.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from postdeploy import browser as browser_lib
+from postdeploy import checks, evidence
+from postdeploy.environment import Environment, expand
+from postdeploy.plugin import failed
+
+
+@pytest.fixture(scope="session")
+def browser_instance() -> Iterator[Any]:
+    """The worker's browser, launched on first use (override to use another browser)."""
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        launched = browser_lib.launch(playwright)
+    except Exception:
+        playwright.stop()
+        raise
+    yield launched
+    launched.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def page_watch() -> browser_lib.PageWatch:
+    """Console errors and failed requests of the scenario's page."""
+    return browser_lib.PageWatch()
+
+
+@pytest.fixture
+def page(request: pytest.FixtureRequest, env: Environment, service_client, browser_instance: Any,
+         page_watch: browser_lib.PageWatch) -> Iterator[Any]:
+    """A page in a fresh browser context on the environment's frontend, traced, and closed after the scenario."""
+    if env.browser is None:
+        pytest.skip(f"environment '{env.name}' has no 'browser:' section")
+    base_url = service_client(env.browser.service).base_url
+    width, height = env.browser.viewport
+    context = browser_instance.new_context(base_url=base_url, viewport={"width": width, "height": height})
+    context.set_default_timeout(env.browser.timeout_s * 1000)
+    context.tracing.start(screenshots=True, snapshots=True, sources=False)
+    page = context.new_page()
+    page_watch.attach_to(page)
+    try:
+        yield page
+    finally:
+        try:
+            evidence.image("final page" if not failed(request.node) else "page at failure", page.screenshot(full_page=True))
+        except Exception as exc:  # a crashed page must not hide the scenario's own outcome
+            evidence.text("screenshot unavailable", str(exc))
+        if failed(request.node):
+            raw = browser_lib.temp_trace_path()
+            context.tracing.stop(path=str(raw))
+            clean = raw.with_name(raw.stem + "-redacted.zip")
+            browser_lib.redact_trace(raw, clean)
+            evidence.file("playwright trace (open with `playwright show-trace`)", clean, extension="zip")
+            raw.unlink(missing_ok=True)
+            clean.unlink(missing_ok=True)
+        else:
+            context.tracing.stop()
+        context.close()
+
+
+def _path_of(url: str) -> str:
+    return urlparse(url).path or "/"
+
+
+# ---- signing in --------------------------------------------------------------------------
+
+@given(parsers.parse('I am signed in to the browser as "{account}"'))
+@when(parsers.parse('I sign in through the browser as "{account}"'))
+def _(env: Environment, page: Any, sessions, account: str) -> None:
+    """Reach a signed-in page the way ``browser.login`` says: through the login form by its labels, or by placing the session in local storage or a cookie.
+
+    Example: When I sign in through the browser as "admin"
+    """
+    login = env.browser.login
+    acct = env.account(account)
+    if login.kind == "form":
+        page.goto(login.path)
+        page.get_by_label(login.username_label).fill(acct.username or "")
+        page.get_by_label(login.password_label).fill(acct.password or "")
+        page.get_by_role("button", name=login.submit).click()
+        target = login.success_path
+        try:
+            if target:
+                page.wait_for_url(lambda url: _path_of(url) == target)
+            else:
+                page.wait_for_url(lambda url: _path_of(url) != login.path)
+        except Exception:
+            alert = page.get_by_role("alert")
+            said = alert.inner_text() if alert.count() else "no error shown"
+            checks.fail(f"expected sign-in as '{account}' to leave {login.path}"
+                        f"{' for ' + target if target else ''}, still at {_path_of(page.url)} ({said!r})")
+        return
+    token = sessions.credentials(account).token
+    if login.kind == "local_storage":
+        page.goto("/")
+        page.evaluate("([k, v]) => window.localStorage.setItem(k, v)", [login.storage_key, token])
+    else:
+        page.context.add_cookies([{"name": login.storage_key, "value": token, "url": page.url or "/"}])
+
+
+# ---- navigation and interaction ----------------------------------------------------------
+
+@when(parsers.parse('I open the page "{path}"'))
+def _(env: Environment, page: Any, path: str) -> None:
+    """Open a page of the frontend and wait until the network is idle.
+
+    Example: When I open the page "/settings/notifications"
+    """
+    response = page.goto(expand(env, path), wait_until="networkidle")
+    if response is not None and response.status >= 400:
+        checks.fail(f"expected the page {path} to load, got HTTP {response.status} from {response.url}")
+
+
+@when(parsers.parse('I fill in "{label}" with "{value}"'))
+def _(env: Environment, page: Any, label: str, value: str) -> None:
+    """Type into the field with this label.
+
+    Example: When I fill in "Email" with "{{accounts.admin.username}}"
+    """
+    page.get_by_label(label).fill(expand(env, value))
+
+
+@when(parsers.parse('I click the "{name}" button'))
+def _(page: Any, name: str) -> None:
+    """Click the button with this accessible name.
+
+    Example: When I click the "Save" button
+    """
+    page.get_by_role("button", name=name).click()
+
+
+# ---- assertions --------------------------------------------------------------------------
+
+@then(parsers.parse('the page path is "{path}"'))
+def _(page: Any, path: str) -> None:
+    """The browser is at this path.
+
+    Example: Then the page path is "/dashboard"
+    """
+    if _path_of(page.url) != path:
+        checks.fail(f"expected the browser at {path}, it is at {page.url}")
+
+
+@then(parsers.parse('the page shows the heading "{text}"'))
+def _(page: Any, text: str) -> None:
+    """A heading with this text is visible.
+
+    Example: Then the page shows the heading "Notification settings"
+    """
+    heading = page.get_by_role("heading", name=text)
+    try:
+        heading.first.wait_for(state="visible", timeout=5000)
+    except Exception:
+        seen = [h.strip() for h in page.locator("h1, h2, h3").all_inner_texts()]
+        checks.fail(f"expected a heading {text!r} on {page.url}, the headings are {seen}")
+
+
+@then(parsers.parse('the page shows the text "{text}"'))
+def _(page: Any, text: str) -> None:
+    """This text is visible somewhere on the page.
+
+    Example: Then the page shows the text "Staff notifications"
+    """
+    try:
+        page.get_by_text(text).first.wait_for(state="visible", timeout=5000)
+    except Exception:
+        checks.fail(f"expected the text {text!r} on {page.url}; it is not visible")
+
+
+@then(parsers.parse('the page shows at least {count:d} elements matching "{selector}"'))
+def _(page: Any, count: int, selector: str) -> None:
+    """At least this many elements match a CSS selector (waits for the first one).
+
+    Example: Then the page shows at least 1 elements matching ".badge-sent"
+    """
+    locator = page.locator(selector)
+    try:
+        if count:
+            locator.first.wait_for(state="visible", timeout=5000)
+    except Exception:
+        pass
+    seen = locator.count()
+    if seen < count:
+        checks.fail(f"expected at least {count} elements matching {selector!r} on {page.url}, found {seen}")
+
+
+@then("the page has no console errors")
+def _(page: Any, page_watch: browser_lib.PageWatch) -> None:
+    """Nothing was logged to the browser console as an error, and no script threw.
+
+    Example: Then the page has no console errors
+    """
+    if page_watch.console_errors:
+        evidence.text("console errors", "\n".join(page_watch.console_errors))
+        checks.fail(f"expected no console errors on {page.url}, got {len(page_watch.console_errors)}: "
+                    + " | ".join(page_watch.console_errors[:5]))
+
+
+@then("the page made no failed requests")
+def _(page: Any, page_watch: browser_lib.PageWatch) -> None:
+    """No request of the page failed or answered 4xx/5xx.
+
+    Example: Then the page made no failed requests
+    """
+    if page_watch.failed_requests:
+        evidence.text("failed requests", "\n".join(page_watch.failed_requests))
+        checks.fail(f"expected no failed requests on {page.url}, got {len(page_watch.failed_requests)}: "
+                    + " | ".join(page_watch.failed_requests[:5]))
+
+
+@then(parsers.parse('I attach a screenshot named "{name}"'))
+def _(page: Any, name: str) -> None:
+    """Attach a full-page screenshot to the report.
+
+    Example: Then I attach a screenshot named "notification history"
+    """
+    evidence.image(name, page.screenshot(full_page=True))
