@@ -1,0 +1,111 @@
+"""Configuration of the sandbox platform processes, read from environment variables.
+
+Names follow the seeds (CORS_ORIGINS, ENABLE_DOCS, DEBUG, LOG_LEVEL, SMTP_*, ...). Defaults describe a healthy,
+production-like deployment. Defects that configuration cannot express are fault switches listed in
+SANDBOX_FAULTS (comma separated); an unknown name is a startup error.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+SANDBOX_DIR = Path(__file__).resolve().parent
+
+# name -> (component(s), what breaks)
+FAULTS: dict[str, str] = {
+    "no_security_headers": "api and frontend omit the security headers",
+    "cors_reflect_any": "api reflects any Origin with credentials",
+    "auth_bypass": "protected api endpoints accept anonymous calls as the customer account",
+    "jwt_secret_mismatch": "login issues tokens the rest of the api rejects with 401",
+    "metrics_disabled": "/metrics answers 404 on the api",
+    "no_cache_headers": "static assets are served with Cache-Control: no-store",
+    "i18n_missing": "/i18n/*.json answer 404 on the frontend",
+    "frontend_js_error": "the settings pages' JS throws an uncaught error in the browser console",
+    "frontend_broken_asset": "the settings pages reference a static file that 404s",
+    "no_duplicate_prevention": "the worker sends replayed events again (and the unique index is missing)",
+    "slow_api": "the api adds ~1.5 s latency to /api/* responses",
+    "rate_limit_disabled": "the api never rate limits (no 429, no X-RateLimit-* headers)",
+    "drop_index": "the notifications indexes on status and created_at are missing",
+    "rls_disabled": "row level security is disabled on notifications and activity.notifications",
+    "email_template_missing": "the worker's customer receipt template is missing: receipts fail (error_type=other)",
+    "v1_removed": "API v1 order and user routes answer 410 Gone (breaks old clients)",
+}
+
+
+class ConfigError(Exception):
+    pass
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    v = os.environ.get(name)
+    if v is None or v.strip() == "":
+        return default
+    return v.strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_bool_from(env, name: str, default: bool = False) -> bool:
+    v = env.get(name)
+    if v is None or str(v).strip() == "":
+        return default
+    return str(v).strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_int(name: str, default: int) -> int:
+    v = os.environ.get(name)
+    if v is None or v.strip() == "":
+        return default
+    try:
+        return int(v)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {v!r}")
+
+
+def env_str(name: str, default: str = "") -> str:
+    v = os.environ.get(name)
+    return default if v is None or v == "" else v
+
+
+def parse_faults(value: str | None) -> list[str]:
+    names = [f.strip() for f in (value or "").split(",") if f.strip()]
+    unknown = [n for n in names if n not in FAULTS]
+    if unknown:
+        raise ConfigError(
+            f"unknown fault name(s) in SANDBOX_FAULTS: {', '.join(unknown)}; "
+            f"known faults: {', '.join(sorted(FAULTS))}"
+        )
+    return names
+
+
+def faults() -> set[str]:
+    return set(parse_faults(os.environ.get("SANDBOX_FAULTS")))
+
+
+def setup_logging(component: str, default_level: str = "WARNING") -> logging.Logger:
+    level_name = env_str("LOG_LEVEL", default_level).upper()
+    level = getattr(logging, level_name, None)
+    if not isinstance(level, int):
+        level = logging.WARNING
+    handlers: list[logging.Handler] = []
+    log_file = os.environ.get("SANDBOX_LOG_FILE")
+    if log_file:
+        handlers.append(logging.FileHandler(log_file))
+    else:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    logging.basicConfig(
+        level=level,
+        format=f"%(asctime)s %(levelname)s [{component}] %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+    return logging.getLogger(component)
+
+
+def startup_check_or_exit(component: str) -> set[str]:
+    """Validate SANDBOX_FAULTS for a component process; exit 2 with a clear message when invalid."""
+    try:
+        return faults()
+    except ConfigError as e:
+        print(f"{component}: configuration error: {e}", file=sys.stderr, flush=True)
+        raise SystemExit(2)

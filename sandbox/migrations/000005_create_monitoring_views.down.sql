@@ -1,0 +1,3 @@
+DROP VIEW IF EXISTS table_bloat_stats;
+DROP VIEW IF EXISTS index_usage_stats;
+DROP VIEW IF EXISTS slow_queries;

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS notification_duplicates;
+DROP TABLE IF EXISTS notifications;
