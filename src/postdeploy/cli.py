@@ -1,0 +1,44 @@
+"""The ``postdeploy`` command: the sandbox, the step catalogue and the HTML report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(
+        prog="postdeploy",
+        description="Post-deploy verification. Run the checks with `pytest --env=NAME [-m TAGS]`; "
+                    "this command manages what is around them.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("sandbox", help="the local reference deployment: up | down | status [--json]", add_help=False)
+    steps = sub.add_parser("steps", help="print the step catalogue (every phrase, its parameters, an example)")
+    steps.add_argument("--markdown", action="store_true", help="print docs/steps.md")
+    sub.add_parser("report", help="build the HTML report from the last run's results", add_help=False)
+    if not argv:
+        parser.print_help()
+        return 2
+    command, rest = argv[0], argv[1:]
+    if command == "sandbox":
+        from sandbox.cli import main as sandbox_main
+
+        return sandbox_main(rest)
+    if command == "report":
+        from .report import main as report_main
+
+        return report_main(rest)
+    options = parser.parse_args(argv)
+    if options.command == "steps":
+        from . import catalogue
+
+        sys.stdout.write(catalogue.as_markdown() if options.markdown else catalogue.as_text())
+        return 0
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
