@@ -3,9 +3,10 @@
 
 Run: python -m sandbox.api   (port from SANDBOX_PORT, database from SANDBOX_DATABASE_URL or DATABASE_URL)
 """
-from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import datetime as dt
 import logging
 import math
@@ -23,7 +24,7 @@ from fastapi.responses import JSONResponse, Response
 from limits import parse as parse_limit
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, disable_created_metrics, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
@@ -35,6 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import config, db
 
 log = logging.getLogger("api")
+disable_created_metrics()
 VERSION = "2.0.0"
 EmailStr = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 
@@ -154,7 +156,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             else:
                 response.headers[k] = v
         for k, v in (extra or {}).items():
-            response.headers[k] = v
+            if k.lower() not in response.headers:
+                response.headers[k] = v
         return response
 
     @app.middleware("http")
@@ -174,7 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                           "Access-Control-Max-Age": "600"})
             return finish(Response(status_code=204), request, h)
         extra: dict[str, str] = {}
-        if path.startswith("/api/") and "rate_limit_disabled" not in s.faults:
+        if path.startswith("/api/") and not path.endswith("/health") and "rate_limit_disabled" not in s.faults:
             key = rate_key(request)
             allowed = limiter.hit(general_limit, "general", key)
             reset, remaining = limiter.get_window_stats(general_limit, "general", key)
@@ -418,9 +421,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             where.append("status = %s"); args.append(status)
         if cursor:
             try:
-                ts, cid = cursor.split("|", 1)
+                ts, cid = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
                 dt.datetime.fromisoformat(ts); uuid.UUID(cid)
-            except ValueError:
+            except (ValueError, binascii.Error, UnicodeDecodeError):
                 raise HTTPException(400, "Invalid cursor")
             where.append("(created_at, id) < (%s::timestamptz, %s::uuid)"); args += [ts, cid]
         with pool.transaction(user["id"], user["role"]) as conn, conn.cursor(row_factory=dict_row) as cur:
@@ -429,7 +432,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         nxt = None
         if len(rows) > limit:
             rows = rows[:limit]
-            nxt = f"{rows[-1]['created_at'].isoformat()}|{rows[-1]['id']}"
+            nxt = base64.urlsafe_b64encode(f"{rows[-1]['created_at'].isoformat()}|{rows[-1]['id']}".encode()).decode()
         return {"items": [notif_out(r) for r in rows], "next_cursor": nxt}
 
     @app.post("/api/v1/notifications/{notification_id}/resend", status_code=202, tags=["notifications"])

@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import psycopg
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, disable_created_metrics, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -32,6 +32,7 @@ from . import config
 
 log = logging.getLogger("notification-service")
 events = logging.getLogger("notification-service.events")
+disable_created_metrics()
 
 TEMPLATES = {"staff": "staff_order_notification", "customer": "customer_receipt", "test": "test_notification"}
 
@@ -84,15 +85,20 @@ class SendError(Exception):
 
 
 def classify(exc: BaseException) -> str:
+    """auth | connection | timeout | other (smtplib's exceptions are OSErrors: order matters)."""
     if isinstance(exc, (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError)):
         return "auth"
     if isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code in (530, 534, 535, 538):
         return "auth"
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return "timeout"
-    if isinstance(exc, (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected, ConnectionError, OSError)):
+    if isinstance(exc, (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)):
         return "connection"
-    if isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return "connection" if exc.smtp_code == 421 else "other"
+    if isinstance(exc, smtplib.SMTPException):
+        return "other"
+    if isinstance(exc, OSError):
         return "connection"
     return "other"
 
