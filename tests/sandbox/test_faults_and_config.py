@@ -1,0 +1,143 @@
+"""Every fault switch and the configuration variables, each in a private sandbox (few, combined, fast)."""
+import re
+import time
+import uuid
+
+import psycopg
+import pytest
+
+from sandbox import config
+
+SECURITY = ("strict-transport-security", "x-content-type-options", "x-frame-options", "content-security-policy",
+            "referrer-policy")
+
+
+def _assets(sb, page):
+    html = sb.http.get(sb.frontend + page).text
+    return html, re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+
+
+def test_frontend_healthy(sandbox):
+    html, assets = _assets(sandbox, "/settings/notifications")
+    assert "<h1" in html and 'name="api-base-url"' in html and 'data-fault' not in html
+    for a in assets:
+        assert re.fullmatch(r"/static/[a-z]+\.[0-9a-f]{8}\.(js|css|svg)", a)
+        r = sandbox.http.get(sandbox.frontend + a)
+        assert r.status_code == 200 and r.headers["cache-control"] == "public, max-age=31536000, immutable"
+    r = sandbox.http.get(sandbox.frontend + "/login")
+    assert r.headers["cache-control"] == "no-cache"
+    assert '<label for="email">Email</label>' in r.text and '<label for="password">Password</label>' in r.text
+    assert sandbox.api in r.headers["content-security-policy"]
+    for h in SECURITY:
+        assert h in r.headers
+    for lang in ("en", "es"):
+        r = sandbox.http.get(f"{sandbox.frontend}/i18n/{lang}.json")
+        assert r.status_code == 200 and "max-age=300" in r.headers["cache-control"] and r.json()["login.title"]
+    r = sandbox.http.get(sandbox.frontend + "/", follow_redirects=True)
+    assert r.status_code == 200 and str(r.url).endswith("/dashboard")
+
+
+def test_unknown_fault_is_rejected():
+    with pytest.raises(config.ConfigError, match="unknown fault name.*nope"):
+        config.parse_faults("no_security_headers,nope")
+
+
+def test_fault_group_presentation_and_debug_config(start_sandbox):
+    faults = "no_security_headers,metrics_disabled,no_cache_headers,i18n_missing,frontend_js_error," \
+             "frontend_broken_asset,rate_limit_disabled,email_template_missing"
+    with start_sandbox(SANDBOX_FAULTS=faults, DEBUG="true", ENABLE_DOCS="true", CORS_ORIGINS="*",
+                       LOG_LEVEL="INFO") as sb:
+        assert sb.state["faults"] == faults.split(",")
+        for url in (sb.api + "/health", sb.frontend + "/login"):
+            r = sb.http.get(url)
+            assert not any(h in r.headers for h in SECURITY), url
+        assert sb.http.get(sb.api + "/metrics").status_code == 404
+        html, assets = _assets(sb, "/settings/notifications")
+        assert 'data-fault="js-error"' in html
+        codes = {a: sb.http.get(sb.frontend + a).status_code for a in assets}
+        assert 404 in codes.values() and 200 in codes.values()
+        ok = [a for a, c in codes.items() if c == 200]
+        assert sb.http.get(sb.frontend + ok[0]).headers["cache-control"] == "no-store"
+        assert sb.http.get(sb.frontend + "/i18n/en.json").status_code == 404
+        # rate_limit_disabled: no 429 and no rate limit headers
+        codes = {sb.get("/api/v1/users/me", "customer").status_code for _ in range(110)}
+        assert codes == {200}
+        assert "x-ratelimit-limit" not in sb.get("/api/v1/users/me", "customer").headers
+        # email_template_missing: the customer receipt fails with error_type=other, the staff email goes out
+        order, tx, email = sb.place_paid_order()
+        rows = sb.wait_for("SELECT array_agg(type || ':' || status || ':' || coalesce(error_type, '') ORDER BY type) "
+                           "FROM notifications WHERE metadata->>'transaction_id' = %s", (tx,),
+                           lambda r: r[0] and len(r[0]) == 2 and all(":pending" not in x for x in r[0]))
+        assert rows[0] == ["customer:failed:other", "staff:sent:"]
+        assert "[EMAIL_SEND_FAILED] error_type=other" in sb.log("worker")
+        # DEBUG=true: traces in error responses; ENABLE_DOCS=true: docs; CORS_ORIGINS=*: wildcard + credentials
+        for r in (sb.http.get(sb.api + "/api/v1/users/me"), sb.http.get(sb.api + "/nope"),
+                  sb.request("POST", "/api/v1/auth/login", json={})):
+            body = r.json()
+            assert "Traceback (most recent call last):" in body["trace"] and re.search(r'File ".*", line \d+',
+                                                                                       body["trace"])
+        for p in ("/docs", "/redoc", "/openapi.json"):
+            assert sb.http.get(sb.api + p).status_code == 200
+        assert "/api/v1/notifications/test" in sb.http.get(sb.api + "/openapi.json").json()["paths"]
+        r = sb.http.get(sb.api + "/health", headers={"Origin": "https://evil.example"})
+        assert r.headers["access-control-allow-origin"] == "*"
+        assert r.headers["access-control-allow-credentials"] == "true"
+
+
+def test_fault_group_security_and_data(start_sandbox):
+    faults = "cors_reflect_any,auth_bypass,no_duplicate_prevention,drop_index,rls_disabled,slow_api"
+    with start_sandbox(SANDBOX_FAULTS=faults, CORS_ORIGINS="https://app.example.com") as sb:
+        r = sb.http.get(sb.api + "/health", headers={"Origin": "https://evil.example"})
+        assert r.headers["access-control-allow-origin"] == "https://evil.example"
+        assert r.headers["access-control-allow-credentials"] == "true"
+        # slow_api: /api/* is slow, /health is not
+        t = time.monotonic(); sb.http.get(sb.api + "/health"); fast = time.monotonic() - t
+        t = time.monotonic(); r = sb.http.get(sb.api + "/api/v1/health"); slow = time.monotonic() - t
+        assert fast < 0.5 and slow >= 1.4 and r.status_code == 200
+        # auth_bypass: anonymous is the customer
+        r = sb.http.get(sb.api + "/api/v1/users/me")
+        assert r.status_code == 200 and r.json()["email"] == "customer@example.com"
+        # no_duplicate_prevention: a replay sends again and duplicates rows
+        order, tx, email = sb.place_paid_order()
+        r = sb.request("POST", f"/api/v1/orders/{order['id']}/pay", "customer", json={"transaction_id": tx})
+        assert r.json()["replayed"] is True
+        mails = sb.wait_for_emails(lambda e: order["id"][:8] in e["subject"], count=4)
+        assert len(mails) == 4
+        assert "[DUPLICATE_NOTIFICATION]" not in sb.log("worker")
+        with sb.db("readonly_dsn") as c:
+            assert c.execute("SELECT count(*) FROM notifications WHERE metadata->>'transaction_id' = %s",
+                             (tx,)).fetchone()[0] == 4
+            idx = {r[0] for r in c.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'notifications'")}
+            assert "idx_notifications_status" not in idx and "idx_notifications_transaction_type" not in idx
+            assert c.execute("SELECT relrowsecurity FROM pg_class WHERE oid = 'notifications'::regclass"
+                             ).fetchone()[0] is False
+        with sb.db("app_dsn") as c:  # rls_disabled: app_user sees every row without a user context
+            assert c.execute("SELECT count(*) FROM activity.notifications").fetchone()[0] >= 12
+
+
+def test_fault_group_auth_and_versions(start_sandbox):
+    with start_sandbox(SANDBOX_FAULTS="jwt_secret_mismatch,v1_removed") as sb:
+        token = sb.login("customer")["access_token"]
+        r = sb.http.get(sb.api + "/api/v2/users/me", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401
+        assert sb.http.get(sb.api + "/api/v1/users/me").status_code == 410
+        # default general rate limit: 100 per minute per client (anonymous: per IP), health not limited
+        first = sb.http.get(sb.api + "/api/v2/users/me")
+        assert first.headers["x-ratelimit-limit"] == "100"
+        codes = [sb.http.get(sb.api + "/api/v2/users/me").status_code
+                 for _ in range(int(first.headers["x-ratelimit-remaining"]))]
+        assert 429 not in codes
+        r = sb.http.get(sb.api + "/api/v2/users/me")
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        assert r.headers["x-ratelimit-limit"] == "100" and r.headers["x-ratelimit-remaining"] == "0"
+        assert sb.http.get(sb.api + "/api/v1/health").status_code == 200
+
+
+def test_maintenance_mode(start_sandbox):
+    with start_sandbox(MAINTENANCE_MODE="true") as sb:
+        for p in ("/health", "/api/v1/health", "/api/v1/users/me", "/metrics"):
+            r = sb.http.get(sb.api + p)
+            assert r.status_code == 503 and r.headers["retry-after"] == "300"
+            assert r.json()["status"] == "maintenance"
+        r = sb.http.get(sb.frontend + "/health")
+        assert r.status_code == 503 and r.json()["checks"] == {"api": "maintenance"}
