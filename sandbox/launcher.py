@@ -432,7 +432,9 @@ def _start(run: _Run, state_dir: Path, base_env: dict, ports: dict, faults: list
         sock = short
     run.dirs.append(str(data))
     run.save()
-    shutil.copytree(template, data, symlinks=True)
+    if subprocess.run(["cp", "-a", str(template), str(data)], capture_output=True).returncode != 0:
+        shutil.rmtree(data, ignore_errors=True)
+        shutil.copytree(template, data, symlinks=True)
     sock.mkdir(parents=True, exist_ok=True)
     (data / "pg_hba.conf").write_text(
         "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n")
@@ -457,20 +459,11 @@ def _start(run: _Run, state_dir: Path, base_env: dict, ports: dict, faults: list
                           "--web", str(port["maildev"]), "--mail-directory", str(maildir)],
               md_env, logs / "maildev.log", REPO_ROOT)
 
-    # -- wait for postgres, create roles and the database, migrate, seed
-    _wait_postgres(run, sock, port["postgres"], logs)
-    try:
-        _setup_database(sock, port["postgres"], pw, faults, logs / "migrations.log")
-    except SandboxError:
-        raise
-    except Exception as e:
-        raise SandboxError(f"migrations: setting up the database failed: {e}\n{_tail(logs / 'migrations.log')}")
-
     dsn = f"postgresql://postgres:{pw['postgres']}@{HOST}:{port['postgres']}/platform"
     app_dsn = f"postgresql://app_user:{pw['app_user']}@{HOST}:{port['postgres']}/platform"
     ro_dsn = f"postgresql://postdeploy_readonly:{pw['postdeploy_readonly']}@{HOST}:{port['postgres']}/platform"
 
-    # -- api, worker, frontend at once
+    # -- api, worker, frontend at once (started before the database is ready, to overlap their imports)
     service_token = base_env.get("SERVICE_TOKEN") or secrets.token_urlsafe(32)
     common = dict(base_env)
     common.update({
@@ -490,6 +483,16 @@ def _start(run: _Run, state_dir: Path, base_env: dict, ports: dict, faults: list
         e["SANDBOX_PORT"] = str(port[name])
         e["SANDBOX_LOG_FILE"] = str(logs / f"{name}.log")
         run.spawn(name, [sys.executable, "-m", f"sandbox.{name}"], e, logs / f"{name}.log", REPO_ROOT)
+
+    # the platform processes import while the database is set up; they retry until it is ready
+    # -- wait for postgres, create roles and the database, migrate, seed
+    _wait_postgres(run, sock, port["postgres"], logs)
+    try:
+        _setup_database(sock, port["postgres"], pw, faults, logs / "migrations.log")
+    except SandboxError:
+        raise
+    except Exception as e:
+        raise SandboxError(f"migrations: setting up the database failed: {e}\n{_tail(logs / 'migrations.log')}")
 
     health = {"api": "/health", "worker": "/health", "frontend": "/health", "maildev": "/api/healthz"}
     # in maintenance mode the api (and so the frontend's api check) answers 503 by design: any answer will do

@@ -109,6 +109,7 @@ class Worker:
         self.m = m
         self.stop = threading.Event()
         self.conn: psycopg.Connection | None = None
+        self.started = time.monotonic()
 
     # --------------------------------------------------------------------------------------- db
 
@@ -122,7 +123,10 @@ class Worker:
             try:
                 busy = self.tick()
             except psycopg.Error as e:
-                log.error("database_exception: %s", e)
+                if time.monotonic() - self.started < 20:  # the database may still be starting or migrating
+                    log.debug("database not ready yet: %s", e)
+                else:
+                    log.error("database_exception: %s", e)
                 try:
                     if self.conn is not None:
                         self.conn.close()
