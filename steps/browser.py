@@ -106,6 +106,8 @@ def _(env: Environment, page: Any, sessions, account: str) -> None:
             said = alert.inner_text() if alert.count() else "no error shown"
             checks.fail(f"expected sign-in as '{account}' to leave {login.path}"
                         f"{' for ' + target if target else ''}, still at {_path_of(page.url)} ({said!r})")
+        # let the landing page finish loading, so its requests are judged and not cut off by the next step
+        page.wait_for_load_state("networkidle")
         return
     token = sessions.credentials(account).token
     if login.kind == "local_storage":

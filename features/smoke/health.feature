@@ -13,6 +13,10 @@ Feature: Services are up and healthy
     Then the response status is 200
     And the JSON at "status" is "ok"
     And the JSON at "checks.database" is "ok"
+
+  Scenario: The API answers within its latency objective
+    When I send a GET request to "/api/v1/health" on the "api" service
+    Then the response status is 200
     And the response time is within the "api_latency_ms" objective
 
   Scenario: Maintenance mode is off

@@ -123,6 +123,9 @@ def _stop_sandbox(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     _stop_sandbox(config)
+    if config.stash.get(_ENV_KEY, None) is not None and not _is_worker(config):
+        for name in (_UNREACHABLE_VAR, _RUN_ID_VAR):
+            os.environ.pop(name, None)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:

@@ -1,0 +1,56 @@
+"""Runs the features the way a user does (``pytest --env=local``), against a sandbox of the test's choosing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_TIMEOUT_S = 240
+
+
+@dataclass
+class Run:
+    returncode: int
+    output: str
+    reports: Path
+    outcomes: dict[str, str] = field(default_factory=dict)  # scenario test name -> passed|failed|error|skipped
+
+    def named(self, outcome: str) -> set[str]:
+        return {name for name, seen in self.outcomes.items() if seen == outcome}
+
+    @property
+    def failed(self) -> set[str]:
+        return self.named("failed") | self.named("error")
+
+    @property
+    def passed(self) -> set[str]:
+        return self.named("passed")
+
+
+def run_features(sandbox_dir: Path | None, reports: Path, *args: str, env_extra: dict[str, str] | None = None,
+                 env_dir: Path | None = None) -> Run:
+    """``pytest --env=local ARGS`` in a subprocess, reusing the sandbox in ``sandbox_dir``."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "POSTDEPLOY_"))}
+    if sandbox_dir is not None:
+        environ["POSTDEPLOY_SANDBOX_DIR"] = str(sandbox_dir)
+    environ.update(env_extra or {})
+    command = [sys.executable, "-m", "pytest", f"--rootdir={ROOT}", f"--reports-dir={reports}", "-p", "no:xdist", "-q",
+               "-o", "console_output_style=classic", *args]
+    if env_dir is not None:
+        command += [f"--env-dir={env_dir}"]
+    proc = subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    run = Run(proc.returncode, proc.stdout + proc.stderr, reports)
+    junit = reports / "junit.xml"
+    if junit.exists():
+        for case in ET.parse(junit).getroot().iter("testcase"):
+            outcome = "passed"
+            for child in case:
+                if child.tag in ("failure", "error", "skipped"):
+                    outcome = {"failure": "failed"}.get(child.tag, child.tag)
+            run.outcomes[case.get("name")] = outcome
+    return run

@@ -1,0 +1,144 @@
+"""The plugin's behaviour, through pytester: a throwaway project with its own environments and features."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+FEATURE = """\
+Feature: Tiny target
+  @smoke
+  Scenario: Health is ok
+    When I send a GET request to "/health" on the "api" service
+    Then the response status is 200
+    And the JSON at "status" is "ok"
+
+  @smoke @mutating
+  Scenario: Something that writes
+    When I send a POST request to "/things" on the "api" service with the JSON body:
+      \"\"\"
+      {"name": "x"}
+      \"\"\"
+    Then the response status is 201
+
+  @smoke
+  Scenario: Worker is healthy
+    When I send a GET request to "/health" on the "worker" service
+    Then the response status is 200
+"""
+
+
+class Target(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802
+        self._answer(200, {"status": "ok"})
+
+    def do_POST(self):  # noqa: N802
+        self._answer(201, {"created": True})
+
+    def _answer(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def target_url():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Target)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, target_url: str):
+    pytester.makeconftest('pytest_plugins = ["postdeploy.plugin", "steps.http"]')
+    pytester.makeini("[pytest]\naddopts = --strict-markers -p no:cacheprovider\n")
+    pytester.mkdir("features")
+    pytester.path.joinpath("features", "tiny.feature").write_text(FEATURE)
+    pytester.path.joinpath("features", "test_scenarios.py").write_text("from pytest_bdd import scenarios\nscenarios('.')\n")
+    envs = pytester.mkdir("environments")
+
+    def environment(name: str, *, read_only: bool, worker_url: str | None = None) -> None:
+        envs.joinpath(f"{name}.yaml").write_text(
+            f"safety: {{read_only: {str(read_only).lower()}}}\n"
+            f"services:\n  api: {{base_url: '{target_url}'}}\n  worker: {{base_url: '{worker_url or target_url}'}}\n"
+        )
+
+    environment("dev", read_only=False)
+    environment("prod", read_only=True)
+    environment("broken", read_only=False, worker_url=f"http://127.0.0.1:{closed_port()}")
+    return pytester
+
+
+def test_features_need_an_environment(project):
+    result = project.runpytest_subprocess("features")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*choose the target environment with --env=NAME (available: broken, dev, prod)*"])
+
+
+def test_unknown_environment_is_a_usage_error_without_traceback(project):
+    result = project.runpytest_subprocess("features", "--env=stagin")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: postdeploy: unknown environment 'stagin'*available: broken, dev, prod*"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_schema_error_names_the_field_and_is_a_usage_error(project):
+    project.path.joinpath("environments", "typo.yaml").write_text("services:\n  api: {base_ur: 'http://x'}\n")
+    result = project.runpytest_subprocess("features", "--env=typo")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*'services.api.base_ur' is not a known field (did you mean 'base_url'?)*"])
+
+
+def test_read_write_environment_runs_everything(project):
+    result = project.runpytest_subprocess("features", "--env=dev")
+    result.assert_outcomes(passed=3)
+
+
+def test_read_only_environment_skips_mutating_scenarios_with_the_reason(project):
+    result = project.runpytest_subprocess("features", "--env=prod", "-rs")
+    result.assert_outcomes(passed=2, skipped=1)
+    result.stdout.fnmatch_lines(["*@mutating scenario not run: environment 'prod' is read-only*"])
+
+
+def test_read_only_environment_refuses_unsafe_methods_even_when_not_tagged(project):
+    feature = project.path / "features" / "tiny.feature"
+    feature.write_text(feature.read_text().replace("@smoke @mutating", "@smoke"))
+    result = project.runpytest_subprocess("features", "--env=prod")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*UnsafeOperation: refused POST*allows only GET, HEAD, OPTIONS*"])
+
+
+def test_unreachable_service_is_one_environment_error_and_its_scenarios_skip(project):
+    result = project.runpytest_subprocess("features", "--env=broken", "-rs")
+    result.assert_outcomes(passed=2, failed=1, skipped=1)
+    result.stdout.fnmatch_lines([
+        "*environment error: service 'worker' does not answer at http://127.0.0.1:*",
+        "*service 'worker' is unreachable (reported once as an environment error)*",
+    ])
+    assert result.stdout.str().count("does not answer at") == 2  # the failure itself and the summary section
+
+
+def test_undeclared_tag_fails_instead_of_selecting_nothing(project):
+    feature = project.path / "features" / "tiny.feature"
+    feature.write_text(feature.read_text().replace("@smoke\n  Scenario: Worker", "@smok\n  Scenario: Worker"))
+    result = project.runpytest_subprocess("features", "--env=dev")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*'smok' not found in `markers` configuration option*"])
