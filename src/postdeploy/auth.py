@@ -23,6 +23,9 @@ class Credentials:
     token: str | None = None
     login: Exchange | None = None
 
+    def __repr__(self) -> str:  # never the token: step arguments are shown by their repr
+        return f"Credentials(account={self.account!r})"
+
 
 class Sessions:
     """Signs accounts in on first use and caches their credentials for the session."""

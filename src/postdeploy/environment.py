@@ -69,8 +69,8 @@ class Service(_Model):
 
 class Account(_Model):
     username: str | None = None
-    password: str | None = None
-    token: str | None = None
+    password: str | None = Field(default=None, repr=False)
+    token: str | None = Field(default=None, repr=False)
     role: str | None = None
 
 
@@ -142,7 +142,7 @@ class Safety(_Model):
 
 
 class Database(_Model):
-    dsn: str
+    dsn: str = Field(repr=False)
     statement_timeout_ms: int = 5000
     lock_timeout_ms: int = 1000
     migrations_table: str = "schema_migrations"
@@ -187,6 +187,11 @@ class Environment(_Model):
         if self.browser and self.browser.service not in self.services:
             raise ValueError(_unknown("browser.service", self.browser.service, names))
         return self
+
+    def __repr__(self) -> str:  # reports show step arguments by their repr: keep it short and secret-free
+        return f"Environment(name={self.name!r}, services={sorted(self.services)})"
+
+    __str__ = __repr__
 
     def service(self, name: str) -> Service:
         try:

@@ -41,6 +41,9 @@ class Exchange:
     elapsed_ms: float
     history: tuple[str, ...] = field(default=())
 
+    def __repr__(self) -> str:  # the transcript is attached redacted; the repr stays short and secret-free
+        return f"Exchange({self.method} {self.url} -> {self.status})"
+
     @property
     def where(self) -> str:
         return f"{self.method} {self.url} (service '{self.service}')"
