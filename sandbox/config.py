@@ -20,6 +20,7 @@ FAULTS: dict[str, str] = {
     "auth_bypass": "protected api endpoints accept anonymous calls as the customer account",
     "jwt_secret_mismatch": "login issues tokens the rest of the api rejects with 401",
     "metrics_disabled": "/metrics answers 404 on the api",
+    "worker_metrics_missing": "the worker's /metrics serves none of the notification_* delivery metrics",
     "no_cache_headers": "static assets are served with Cache-Control: no-store",
     "i18n_missing": "/i18n/*.json answer 404 on the frontend",
     "frontend_js_error": "the settings pages' JS throws an uncaught error in the browser console",

@@ -374,7 +374,10 @@ def make_server(s: Settings, m: Metrics, port: int) -> ThreadingHTTPServer:
                 code, body = health(s)
                 self._send(code, json.dumps(body).encode(), "application/json")
             elif path == "/metrics":
-                self._send(200, generate_latest(m.registry), CONTENT_TYPE_LATEST)
+                if "worker_metrics_missing" in s.faults:  # deployed without its delivery instrumentation
+                    self._send(200, b"# TYPE worker_up gauge\nworker_up 1\n", CONTENT_TYPE_LATEST)
+                else:
+                    self._send(200, generate_latest(m.registry), CONTENT_TYPE_LATEST)
             else:
                 self._send(404, b'{"detail": "Not Found"}', "application/json")
 

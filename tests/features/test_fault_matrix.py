@@ -34,6 +34,8 @@ CASES = [
      {"test_protected_endpoints_reject_anonymous_calls", "test_a_forged_token_is_rejected"}),
     ("jwt_secret_mismatch", {"SANDBOX_FAULTS": "jwt_secret_mismatch"}, SIGNED_IN | {SETTINGS_PAGE, HISTORY_PAGE}),
     ("metrics_disabled", {"SANDBOX_FAULTS": "metrics_disabled"}, {"test_the_api_exposes_prometheus_metrics"}),
+    ("worker_metrics_missing", {"SANDBOX_FAULTS": "worker_metrics_missing"},
+     {"test_the_notification_worker_exposes_the_delivery_metrics_the_alerts_use"}),
     ("no_cache_headers", {"SANDBOX_FAULTS": "no_cache_headers"},
      {"test_scripts_and_styles_are_contenthashed_and_cached_for_a_long_time"}),
     # the pages load their translations, so a missing i18n file also breaks them in the browser
