@@ -142,3 +142,15 @@ def test_undeclared_tag_fails_instead_of_selecting_nothing(project):
     result = project.runpytest_subprocess("features", "--env=dev")
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*'smok' not found in `markers` configuration option*"])
+
+
+def test_playwright_is_not_imported_when_no_browser_scenario_runs(project):
+    project.makeconftest(
+        'import sys\n'
+        'pytest_plugins = ["postdeploy.plugin", "steps.http", "steps.browser"]\n'
+        'def pytest_sessionfinish(session):\n'
+        '    print("PLAYWRIGHT_IMPORTED=%s" % any(m.startswith("playwright") for m in sys.modules))\n'
+    )
+    result = project.runpytest_subprocess("features", "--env=dev", "-s")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*PLAYWRIGHT_IMPORTED=False*"])
