@@ -6,7 +6,6 @@ attaches a screenshot of where it ended; a failed one also attaches a redacted P
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
@@ -203,16 +202,20 @@ def _(page: Any, count: int, selector: str) -> None:
         checks.fail(f"expected at least {count} elements matching {selector!r} on {page.url}, found {seen}")
 
 
+def _expect_none(page: Any, what: str, seen: list[str]) -> None:
+    __tracebackhide__ = True
+    if seen:
+        evidence.text(what, "\n".join(seen))
+        checks.fail(f"expected no {what} on {page.url}, got {len(seen)}: " + " | ".join(seen[:5]))
+
+
 @then("the page has no console errors")
 def _(page: Any, page_watch: browser_lib.PageWatch) -> None:
     """Nothing was logged to the browser console as an error, and no script threw.
 
     Example: Then the page has no console errors
     """
-    if page_watch.console_errors:
-        evidence.text("console errors", "\n".join(page_watch.console_errors))
-        checks.fail(f"expected no console errors on {page.url}, got {len(page_watch.console_errors)}: "
-                    + " | ".join(page_watch.console_errors[:5]))
+    _expect_none(page, "console errors", page_watch.console_errors)
 
 
 @then("the page made no failed requests")
@@ -221,10 +224,7 @@ def _(page: Any, page_watch: browser_lib.PageWatch) -> None:
 
     Example: Then the page made no failed requests
     """
-    if page_watch.failed_requests:
-        evidence.text("failed requests", "\n".join(page_watch.failed_requests))
-        checks.fail(f"expected no failed requests on {page.url}, got {len(page_watch.failed_requests)}: "
-                    + " | ".join(page_watch.failed_requests[:5]))
+    _expect_none(page, "failed requests", page_watch.failed_requests)
 
 
 @then(parsers.parse('I attach a screenshot named "{name}"'))

@@ -246,9 +246,7 @@ def _(response: Exchange, datatable) -> None:
         seen.append({"header": row["header"], "expected": row["pattern"], "seen": value or "(absent)", "ok": ok})
         if not ok:
             problems.append(f"{row['header']}: expected /{row['pattern']}/, got {value!r}")
-    evidence.table("headers", seen)
-    if problems:
-        checks.fail(f"{len(problems)} of {len(rows)} headers wrong in the response to {response.where}: " + "; ".join(problems))
+    checks.every("headers", seen, problems, f"every header as listed in the response to {response.where}")
 
 
 # ---- timing ------------------------------------------------------------------------------
@@ -292,9 +290,7 @@ def _(env: Environment, service_client) -> None:
                      "ms": round(exchange.elapsed_ms), "verdict": "healthy" if not found else "; ".join(found)})
         if found:
             problems.append(f"'{name}' at {exchange.url}: {'; '.join(found)}")
-    evidence.table("health of every service", rows)
-    if problems:
-        checks.fail(f"expected every service healthy, {len(problems)} of {len(rows)} are not: " + " | ".join(problems))
+    checks.every("health of every service", rows, problems, "every service healthy")
 
 
 @then(parsers.parse('every account can sign in and "{path}" on the "{service}" service accepts its credentials'))
@@ -316,10 +312,7 @@ def _(env: Environment, sessions: Sessions, service_client, path: str, service: 
         rows.append({"account": name, "sign-in": "ok", "accepted": f"{exchange.status}"})
         if not accepted:
             problems.append(f"'{name}' signed in but {exchange.where} answered {exchange.summary()}")
-    evidence.table("accounts", rows)
-    if problems:
-        checks.fail(f"expected every account to sign in and be accepted, {len(problems)} of {len(rows)} were not: "
-                    + " | ".join(problems))
+    checks.every("accounts", rows, problems, "every account to sign in and be accepted")
 
 
 @then(parsers.parse('these requests to the "{service}" service answer:'))
@@ -339,9 +332,7 @@ def _(env: Environment, service_client, credentials, service: str, datatable) ->
         rows.append({"request": f"{row['method']} {row['path']}", "expected": row["status"], "seen": exchange.status, "ok": ok})
         if not ok:
             problems.append(f"{exchange.where}: expected {row['status']}, got {exchange.summary(120)}")
-    evidence.table("requests", rows)
-    if problems:
-        checks.fail(f"{len(problems)} of {len(rows)} requests answered wrongly: " + " | ".join(problems))
+    checks.every("requests", rows, problems, "every request answered with its listed status")
 
 
 @then(parsers.parse('these requests to the "{service}" service answer without revealing internals:'))
@@ -366,9 +357,7 @@ def _(env: Environment, service_client, credentials, service: str, datatable) ->
             verdict = "reveals internals"
             problems.append(str(exc))
         rows.append({"request": f"{row['method']} {row['path']}", "status": exchange.status, "verdict": verdict})
-    evidence.table("error answers", rows)
-    if problems:
-        checks.fail(f"{len(problems)} of {len(rows)} error answers reveal internals: " + " | ".join(problems))
+    checks.every("error answers", rows, problems, "error answers without internals")
 
 
 # ---- configuration exposure --------------------------------------------------------------
@@ -416,9 +405,7 @@ def _(env: Environment, service_client, service: str, path: str) -> None:
         rows.append({"origin": origin, "allow-origin": allowed or "(absent)", "allow-credentials": creds or "(absent)", "ok": ok})
         if not ok:
             problems.append(f"origin {origin}: Access-Control-Allow-Origin {allowed!r}, Allow-Credentials {creds!r}")
-    evidence.table("CORS for allowed origins", rows)
-    if problems:
-        checks.fail(f"expected CORS to allow each configured origin on {client.base_url}{path}: " + "; ".join(problems))
+    checks.every("CORS for allowed origins", rows, problems, f"CORS to allow each configured origin on {client.base_url}{path}")
 
 
 @then(parsers.parse('CORS does not allow the origin "{origin}"'))
@@ -497,10 +484,7 @@ def _(assets: list[Exchange], seconds: int) -> None:
         rows.append({"asset": asset.url, "status": asset.status, "cache-control": cache or "(absent)", "ok": ok})
         if not ok:
             problems.append(f"{asset.url}: {asset.status}, Cache-Control {cache or '(absent)'!r}")
-    evidence.table("static assets", rows)
-    if problems:
-        checks.fail(f"expected long-lived caching (max-age >= {seconds}) for every asset, {len(problems)} of {len(rows)} fail: "
-                    + "; ".join(problems))
+    checks.every("static assets", rows, problems, f"long-lived caching (max-age >= {seconds}) for every asset")
 
 
 @then("every script and style sheet name carries a content hash")

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from . import paths
+from . import evidence, paths
 from .environment import HealthSpec
 from .errors import CheckFailed
 from .http import Exchange
@@ -31,6 +31,14 @@ STACK_TRACE_PATTERNS = {
 def fail(message: str) -> None:
     __tracebackhide__ = True
     raise CheckFailed(redact(message))
+
+
+def every(name: str, rows: list[dict[str, Any]], problems: list[str], expectation: str) -> None:
+    """A table-driven check: attach the table of everything checked, then fail once, naming every problem."""
+    __tracebackhide__ = True
+    evidence.table(name, rows)
+    if problems:
+        fail(f"expected {expectation}; {len(problems)} of {len(rows)} did not: " + " | ".join(problems))
 
 
 def status(exchange: Exchange, expected: int | Iterable[int]) -> None:

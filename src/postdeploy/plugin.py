@@ -10,7 +10,6 @@ import json
 import os
 import platform
 import shutil
-import sys
 import time
 import uuid
 from collections.abc import Iterator

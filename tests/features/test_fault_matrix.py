@@ -8,9 +8,6 @@ expected scenarios fail and every other scenario passes.
 
 from __future__ import annotations
 
-import os
-import signal
-import time
 
 import pytest
 
