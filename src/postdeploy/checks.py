@@ -137,7 +137,8 @@ def health_problems(exchange: Exchange, spec: HealthSpec) -> list[str]:
     return problems
 
 
-_METRIC_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+\S+")
+# name, optional labels (quoted values may hold any character, "}" included), a value
+_METRIC_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\})?\s+\S+')
 
 
 def prometheus_metrics(exchange: Exchange) -> set[str]:
