@@ -305,7 +305,31 @@ def service_client(clients: Clients):
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
     report = yield
     item.stash.setdefault(_OUTCOME_KEY, {})[report.when] = report
+    results = item.config.option.allure_report_dir
+    if isinstance(item, EnvironmentCheck) and report.when == "call" and results:
+        _write_environment_result(Path(results), item, call)
     return report
+
+
+def _write_environment_result(results: Path, item: EnvironmentCheck, call: pytest.CallInfo[Any]) -> None:
+    """Environment errors are not scenarios, so allure-pytest-bdd does not report them: write their result here."""
+    import hashlib
+
+    message = redact.redact(f"{type(call.excinfo.value).__module__}.{type(call.excinfo.value).__name__}: "
+                            f"{call.excinfo.value}") if call.excinfo else ""
+    history = hashlib.md5(item.nodeid.encode()).hexdigest()
+    result = {
+        "uuid": uuid.uuid4().hex, "historyId": history, "testCaseId": history,
+        "name": f"Environment: service '{item.service}' answers", "fullName": item.nodeid,
+        "status": "broken", "stage": "finished",
+        "statusDetails": {"message": message, "trace": ""},
+        "start": int(call.start * 1000), "stop": int(call.stop * 1000),
+        "labels": [{"name": "parentSuite", "value": "environment"}, {"name": "tag", "value": "environment_error"},
+                   {"name": "framework", "value": "postdeploy"}],
+        "steps": [], "attachments": [], "parameters": [{"name": "service", "value": item.service}],
+    }
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"{result['uuid']}-result.json").write_text(json.dumps(result), encoding="utf-8")
 
 
 _OUTCOME_KEY = pytest.StashKey[dict[str, Any]]()

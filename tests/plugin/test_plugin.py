@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -134,6 +135,24 @@ def test_unreachable_service_is_one_environment_error_and_its_scenarios_skip(pro
         "*service 'worker' is unreachable (reported once as an environment error)*",
     ])
     assert result.stdout.str().count("does not answer at") == 2  # the failure itself and the summary section
+    reported = [json.loads(p.read_text()) for p in (project.path / "reports" / "allure-results").glob("*-result.json")]
+    environment = [r for r in reported if r["name"] == "Environment: service 'worker' answers"]
+    assert len(environment) == 1 and environment[0]["status"] == "broken"
+    assert environment[0]["statusDetails"]["message"].startswith("postdeploy.errors.ServiceUnreachable: ")
+
+
+def test_a_service_that_accepts_but_never_answers_ends_the_run_quickly(project):
+    with socket.socket() as silent:  # the kernel accepts connections, nobody ever answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        port = silent.getsockname()[1]
+        env = project.path / "environments" / "hung.yaml"
+        env.write_text((project.path / "environments" / "broken.yaml").read_text().replace(
+            re.search(r"http://127.0.0.1:\d+'\}\n$", env.with_name("broken.yaml").read_text()).group(0),
+            f"http://127.0.0.1:{port}'}}\n"))
+        result = project.runpytest_subprocess("features", "--env=hung", timeout=60)
+    result.assert_outcomes(passed=2, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*environment error: service 'worker' does not answer at*ReadTimeout*"])
 
 
 def test_undeclared_tag_fails_instead_of_selecting_nothing(project):
