@@ -8,10 +8,15 @@ expected scenarios fail and every other scenario passes.
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import signal
 
 import pytest
 
-from harness import run_features
+from harness import ROOT, run_features
+from postdeploy import local
 
 HEADERS = {"test_service_sends_the_security_headers[api-/api/v1/health]",
            "test_service_sends_the_security_headers[frontend-/login]"}
@@ -20,6 +25,12 @@ HISTORY_PAGE = "test_the_notification_history_shows_status_badges"
 SIGNED_IN = {"test_every_test_account_signs_in_and_its_token_is_accepted",
              "test_the_signedin_user_is_who_the_token_says",
              "test_a_customer_cannot_reach_admin_endpoints"}
+
+# the API answers 503 for its health and cannot sign anyone in; the rest does not need the database
+DATABASE_OUTAGE = SIGNED_IN | {
+    SETTINGS_PAGE, HISTORY_PAGE, "test_every_service_answers_its_health_endpoint_and_reports_its_dependencies_up",
+    "test_the_api_reports_its_database_check_in_the_documented_shape", "test_maintenance_mode_is_off",
+    "test_the_api_answers_within_its_latency_objective"}
 
 # (id, sandbox configuration, scenarios that must fail)
 CASES = [
@@ -60,3 +71,24 @@ def test_fault_fails_exactly_the_expected_scenarios(sandbox_factory, tmp_path, c
     assert run.failed == expected, run.output[-4000:]
     assert run.passed == set(run.outcomes) - expected
     assert run.returncode == 1
+
+
+def test_database_outage_fails_the_checks_that_need_the_database(sandbox_factory, tmp_path):
+    """The database dies under a running deployment: health says so, and everything that needs it fails.
+
+    The sandbox's own crash detection would replace a sandbox with a dead process, so this run does not
+    reuse it through ``sandbox: autostart``: it gets ``local.yaml`` without that section, and the sandbox's
+    addresses as the variables ``local.yaml`` is written with.
+    """
+    state_dir = sandbox_factory()
+    state = json.loads((state_dir / "state.json").read_text())
+    env_dir = tmp_path / "environments"
+    env_dir.mkdir()
+    text = (ROOT / "environments" / "local.yaml").read_text()
+    (env_dir / "local.yaml").write_text(re.sub(r"(?m)^sandbox:\n(  .*\n)+", "", text))
+    os.killpg(state["database"]["pid"], signal.SIGKILL)
+    run = run_features(None, tmp_path / "reports", "--env=local", "-m", "smoke", env_dir=env_dir,
+                       env_extra=local.variables(state))
+    assert run.outcomes, run.output[-3000:]
+    assert run.failed == DATABASE_OUTAGE, sorted(run.failed)
+    assert run.passed == set(run.outcomes) - DATABASE_OUTAGE
