@@ -84,18 +84,19 @@ def pytest_configure(config: pytest.Config) -> None:
     redact.register(*secrets)
     config.stash[_ENV_KEY] = env
     os.environ.setdefault(_RUN_ID_VAR, time.strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:6])
-    if not _is_worker(config):
-        _default_outputs(config)
+    _default_outputs(config)
 
 
 def _default_outputs(config: pytest.Config) -> None:
+    """Results under reports/ by default. xdist workers get the same default (xdist does not pass options
+    set in code), but only the controller clears old results and writes the JUnit file."""
     reports = Path(config.getoption("postdeploy_reports") or config.rootpath / "reports")
     if config.option.allure_report_dir is None:
         results = reports / "allure-results"
-        if results.exists() and not config.option.collectonly:
+        if results.exists() and not config.option.collectonly and not _is_worker(config):
             shutil.rmtree(results, ignore_errors=True)
         config.option.allure_report_dir = str(results)
-    if getattr(config.option, "xmlpath", None) is None:
+    if getattr(config.option, "xmlpath", None) is None and not _is_worker(config):
         config.option.xmlpath = str(reports / "junit.xml")
 
 

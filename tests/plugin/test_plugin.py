@@ -173,3 +173,12 @@ def test_playwright_is_not_imported_when_no_browser_scenario_runs(project):
     result = project.runpytest_subprocess("features", "--env=dev", "-s")
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["*PLAYWRIGHT_IMPORTED=False*"])
+
+
+def test_parallel_run_writes_every_result_and_one_junit_file(project):
+    result = project.runpytest_subprocess("features", "--env=dev", "-n", "2")
+    result.assert_outcomes(passed=3)
+    reports = project.path / "reports"
+    assert len(list((reports / "allure-results").glob("*-result.json"))) == 3
+    assert (reports / "allure-results" / "environment.properties").exists()
+    assert (reports / "junit.xml").read_text().count("<testcase ") == 3
