@@ -84,6 +84,8 @@ def pytest_configure(config: pytest.Config) -> None:
     redact.register(*secrets)
     config.stash[_ENV_KEY] = env
     os.environ.setdefault(_RUN_ID_VAR, time.strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:6])
+    if config.option.tbstyle == "auto":  # a failure's first line says it all; pytest's internals are noise for QA
+        config.option.tbstyle = "short"
     _default_outputs(config)
 
 
