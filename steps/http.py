@@ -349,7 +349,7 @@ def _(env: Environment, service_client, credentials, service: str, datatable) ->
             name, _, value = header.partition(":")
             extra.append((name.strip(), value.strip()))
         exchange = _send(service_client, env, credentials, row["method"], service, row["path"],
-                         content=body.encode() if body else None, headers=extra)
+                         content=expand(env, body).encode() if body else None, headers=extra)
         try:
             checks.no_stack_trace(exchange)
             verdict = "clean"

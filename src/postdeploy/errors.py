@@ -36,6 +36,10 @@ class ServiceUnreachable(EnvironmentProblem):
     """A service did not answer at all (connection refused, DNS, timeout, TLS)."""
 
 
+class AlreadyReported(ServiceUnreachable):
+    """A service the preflight found unreachable: reported once; the scenarios that need it are skipped."""
+
+
 class UnsafeOperation(EnvironmentProblem):
     """The environment's safety settings forbid what a step asked for."""
 

@@ -19,7 +19,7 @@ import httpx
 
 from . import evidence
 from .environment import Environment, Service
-from .errors import ServiceUnreachable, UnsafeOperation
+from .errors import AlreadyReported, ServiceUnreachable, UnsafeOperation
 from .redact import redact, redact_headers, redact_json
 
 USER_AGENT = "postdeploy/0.1 (+post-deploy verification)"
@@ -107,7 +107,6 @@ class ServiceClient:
             headers={"User-Agent": USER_AGENT},
             transport=transport,
         )
-        self.unreachable: str | None = None
 
     @property
     def base_url(self) -> str:
@@ -136,8 +135,6 @@ class ServiceClient:
                 f"refused {method} {self.base_url}{path}: this environment allows only "
                 f"{', '.join(self.allowed_methods)} (safety.read_only / safety.allowed_methods in the environment file)."
             )
-        if self.unreachable:
-            raise ServiceUnreachable(self.unreachable)
         request = self._client.build_request(
             method, path, headers=headers, json=json, content=content, data=data,
             timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
@@ -182,9 +179,10 @@ class Clients:
         self._clients: dict[str, ServiceClient] = {}
 
     def __getitem__(self, name: str) -> ServiceClient:
+        if name in self._unreachable:
+            raise AlreadyReported(f"service '{name}' is unreachable (reported once as an environment error)")
         if name not in self._clients:
             client = ServiceClient(name, self.env.service(name), self.env, transport=self._transport)
-            client.unreachable = self._unreachable.get(name)
             if self.env.auth.kind in ("json_login", "form_login", "cookie_login") and self.env.auth.service == name:
                 client.allow("POST", self.env.auth.path)
             self._clients[name] = client

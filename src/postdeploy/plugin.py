@@ -22,7 +22,7 @@ import pytest
 from . import __version__, environment, redact
 from .auth import Credentials, Sessions
 from .environment import Environment
-from .errors import EnvironmentProblem, ServiceUnreachable
+from .errors import AlreadyReported, EnvironmentProblem, ServiceUnreachable
 from .http import Clients
 
 MARKERS = {
@@ -105,7 +105,7 @@ def _default_outputs(config: pytest.Config) -> None:
 def _sandbox_variables(config: pytest.Config, raw: dict[str, Any]) -> dict[str, str]:
     """For an environment with ``sandbox: {autostart: true}``: reuse or start the local sandbox."""
     spec = raw.get("sandbox") if isinstance(raw, dict) else None
-    if not (isinstance(spec, dict) and spec.get("autostart", True)) and spec is not True:
+    if not (spec is True or (isinstance(spec, dict) and spec.get("autostart", True))):
         return {}
     from . import local  # imports the sandbox launcher: only for environments that ask for it
 
@@ -293,15 +293,24 @@ def credentials() -> Credentials | None:
 
 @pytest.fixture
 def service_client(clients: Clients):
-    """``service_client("api")``: a service's client; skips the scenario if the service is unreachable."""
-    problems = _unreachable()
+    """``service_client("api")``: a service's client (the seam to override, e.g. with a mock transport)."""
+    return clients.__getitem__
 
-    def get(name: str):
-        if name in problems:
-            pytest.skip(f"service '{name}' is unreachable (reported once as an environment error)")
-        return clients[name]
 
-    return get
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    try:
+        return (yield)
+    except AlreadyReported as exc:  # whatever needed the service (a step, a fixture, a sign-in): skip
+        pytest.skip(str(exc))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    try:
+        return (yield)
+    except AlreadyReported as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.hookimpl(wrapper=True)

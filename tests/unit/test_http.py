@@ -6,7 +6,7 @@ import pytest
 from postdeploy import redact
 from postdeploy.auth import Sessions
 from postdeploy.environment import Environment
-from postdeploy.errors import CheckFailed, ServiceUnreachable, UnsafeOperation
+from postdeploy.errors import AlreadyReported, CheckFailed, ServiceUnreachable, UnsafeOperation
 from postdeploy.http import Clients
 
 
@@ -63,8 +63,10 @@ def test_preflight_unreachable_service_fails_fast_without_sending():
     sent = []
     clients = Clients(make_env(), unreachable={"api": "service 'api' does not answer"},
                       transport=httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200)))
-    with pytest.raises(ServiceUnreachable):
+    with pytest.raises(AlreadyReported):
         clients["api"].request("GET", "/health", attach=False)
+    with pytest.raises(AlreadyReported):  # signing in needs the service too
+        Sessions(clients.env, clients).credentials("admin")
     assert sent == []
 
 
