@@ -194,31 +194,21 @@ class Environment(_Model):
     __str__ = __repr__
 
     def service(self, name: str) -> Service:
-        try:
-            return self.services[name]
-        except KeyError:
-            raise EnvironmentFileError(
-                f"environment '{self.name}' has no service named '{name}'"
-                f"{_did_you_mean(name, self.services)}; its services are: {', '.join(sorted(self.services))}."
-            ) from None
+        return self._named("services", "service", name, f"its services are: {', '.join(sorted(self.services))}")
 
     def account(self, name: str) -> Account:
-        try:
-            return self.accounts[name]
-        except KeyError:
-            raise EnvironmentFileError(
-                f"environment '{self.name}' has no account named '{name}'"
-                f"{_did_you_mean(name, self.accounts)}; add it under 'accounts:' in the environment file."
-            ) from None
+        return self._named("accounts", "account", name, "add it under 'accounts:' in the environment file")
 
     def objective(self, name: str) -> float:
-        try:
-            return self.objectives[name]
-        except KeyError:
-            raise EnvironmentFileError(
-                f"environment '{self.name}' sets no objective named '{name}'"
-                f"{_did_you_mean(name, self.objectives)}; add it under 'objectives:'."
-            ) from None
+        return self._named("objectives", "objective", name, "add it under 'objectives:'")
+
+    def _named(self, section: str, kind: str, name: str, hint: str) -> Any:
+        entries = getattr(self, section)
+        if name in entries:
+            return entries[name]
+        raise EnvironmentFileError(
+            f"environment '{self.name}' has no {kind} named '{name}'{_did_you_mean(name, entries)}; {hint}."
+        )
 
 
 def _did_you_mean(name: str, options: Mapping[str, Any] | list[str]) -> str:

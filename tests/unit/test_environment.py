@@ -116,3 +116,15 @@ def test_shipped_environment_files_are_valid():
         env, _ = environment.load(name, root, variables)
         assert env.services, name
         assert name != "prod" or env.safety.read_only
+
+
+def test_unknown_service_account_or_objective_names_the_closest(tmp_path):
+    env, _ = environment.load("x", write(tmp_path, "x", MINIMAL + "objectives: {api_latency_ms: 500}\n"),
+                              {"ADMIN_PW": "p", "DB_PW": "q"})
+    assert env.objective("api_latency_ms") == 500
+    with pytest.raises(EnvironmentFileError, match=r"no service named 'apii' \(did you mean 'api'\?\); its services are: api"):
+        env.service("apii")
+    with pytest.raises(EnvironmentFileError, match=r"no account named 'admn' \(did you mean 'admin'\?\)"):
+        env.account("admn")
+    with pytest.raises(EnvironmentFileError, match=r"no objective named 'api_latency' \(did you mean 'api_latency_ms'\?\)"):
+        env.objective("api_latency")
