@@ -41,6 +41,7 @@ _UNREACHABLE_VAR = "POSTDEPLOY_UNREACHABLE"
 _RUN_ID_VAR = "POSTDEPLOY_RUN_ID"
 _ENV_KEY = pytest.StashKey[Environment]()
 _STOP_KEY = pytest.StashKey[Any]()
+_EXPORTED_KEY = pytest.StashKey[list[str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -113,6 +114,7 @@ def _sandbox_variables(config: pytest.Config, raw: dict[str, Any]) -> dict[str, 
     if stop is not None:
         config.stash[_STOP_KEY] = stop
     os.environ.update(variables)  # xdist workers inherit them and never start a sandbox of their own
+    config.stash[_EXPORTED_KEY] = list(variables)
     return variables
 
 
@@ -126,7 +128,7 @@ def _stop_sandbox(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     _stop_sandbox(config)
     if config.stash.get(_ENV_KEY, None) is not None and not _is_worker(config):
-        for name in (_UNREACHABLE_VAR, _RUN_ID_VAR):
+        for name in (_UNREACHABLE_VAR, _RUN_ID_VAR, *config.stash.get(_EXPORTED_KEY, [])):
             os.environ.pop(name, None)
 
 
@@ -136,7 +138,7 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         return None
     services = ", ".join(f"{n}={s.base_url}" for n, s in env.services.items())
     mode = "read-only" if env.safety.read_only else "read-write"
-    return [f"postdeploy {__version__}: environment '{env.name}' ({mode}); services: {services}"]
+    return [redact.redact(f"postdeploy {__version__}: environment '{env.name}' ({mode}); services: {services}")]
 
 
 # ---- preflight: unreachable services are found once, before any scenario runs -------------
