@@ -10,7 +10,6 @@ import binascii
 import datetime as dt
 import logging
 import math
-import os
 import time
 import traceback
 import uuid
@@ -513,12 +512,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # ------------------------------------------------------------------------------------------- activity notifications
 
-    def sp(user_id: str, sql: str, args: tuple, one: bool = False, many: bool = False):
+    def sp(user_id: str, sql: str, args: tuple, many: bool = False):
         with pool.transaction(user_id, "user") as conn, conn.cursor(row_factory=dict_row) as cur:
             cur.execute(sql, args)
             if many:
                 return cur.fetchall()
             return cur.fetchone()
+
+    def on_notification(user: dict, procedure: str, notification_id: str) -> dict:
+        """Call an activity procedure on one of the user's notifications; 404 when it is not theirs or absent.
+        (A procedure returning a boolean yields the column `ok`: false also means not found.)"""
+        r = sp(user["id"], f"SELECT * FROM activity.{procedure}(%s, %s) AS ok", (check_uuid(notification_id), user["id"]))
+        if not r or r.get("ok") is False:
+            raise HTTPException(404, "Notification not found")
+        return r
 
     def check_uuid(v: str, what: str = "Notification") -> str:
         try:
@@ -595,27 +602,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get(ACT + "/{notification_id}", tags=["activity"])
     def act_get(notification_id: str, user: dict = Depends(current_user)):
-        r = sp(user["id"], "SELECT * FROM activity.sp_get_notification_by_id(%s, %s)",
-               (check_uuid(notification_id), user["id"]))
-        if not r:
-            raise HTTPException(404, "Notification not found")
-        return r
+        return on_notification(user, "sp_get_notification_by_id", notification_id)
 
     @app.post(ACT + "/{notification_id}/read", tags=["activity"])
     @app.patch(ACT + "/{notification_id}/read", tags=["activity"])
     def act_read(notification_id: str, user: dict = Depends(current_user)):
-        r = sp(user["id"], "SELECT * FROM activity.sp_mark_notification_as_read(%s, %s)",
-               (check_uuid(notification_id), user["id"]))
-        if not r:
-            raise HTTPException(404, "Notification not found")
-        return r
+        return on_notification(user, "sp_mark_notification_as_read", notification_id)
 
     @app.delete(ACT + "/{notification_id}", status_code=204, tags=["activity"])
     def act_delete(notification_id: str, user: dict = Depends(current_user)):
-        r = sp(user["id"], "SELECT activity.sp_delete_notification(%s, %s) AS ok",
-               (check_uuid(notification_id), user["id"]))
-        if not r["ok"]:
-            raise HTTPException(404, "Notification not found")
+        on_notification(user, "sp_delete_notification", notification_id)
         return Response(status_code=204)
 
     # ------------------------------------------------------------------------------------------- orders
