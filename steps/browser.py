@@ -46,7 +46,7 @@ def page(request: pytest.FixtureRequest, env: Environment, service_client, brows
          page_watch: browser_lib.PageWatch) -> Iterator[Any]:
     """A page in a fresh browser context on the environment's frontend, traced, and closed after the scenario."""
     if env.browser is None:
-        pytest.skip(f"environment '{env.name}' has no 'browser:' section")
+        pytest.skip(f"inconclusive: environment '{env.name}' has no 'browser:' section, so this browser check cannot run")
     base_url = service_client(env.browser.service).base_url
     width, height = env.browser.viewport
     context = browser_instance.new_context(base_url=base_url, viewport={"width": width, "height": height})

@@ -16,6 +16,7 @@ from pytest_bdd import given, parsers, then, when
 from postdeploy import checks, evidence
 from postdeploy.auth import Credentials, Sessions
 from postdeploy.environment import Environment, expand
+from postdeploy.errors import Inconclusive, SuiteError
 from postdeploy.http import Exchange
 
 
@@ -36,7 +37,8 @@ def _table(datatable: list[list[str]]) -> list[dict[str, str]]:
 @pytest.fixture
 def response() -> Exchange:
     """The last response; a When step that sends a request replaces it."""
-    pytest.fail("no request was sent yet: a 'When I send ...' step must come before this step", pytrace=False)
+    raise SuiteError("this step checks the last response, but no request was sent yet: a 'When I send ...' step "
+                     "must come before it in the scenario (the feature is wrong, not the target)")
 
 
 # ---- who is asking ----------------------------------------------------------------------
@@ -370,7 +372,7 @@ def _(env: Environment, service_client, service: str) -> None:
     """
     policy = env.expect.api_docs
     if policy == "any":
-        pytest.skip(f"environment '{env.name}' does not constrain API documentation (expect.api_docs: any)")
+        pytest.skip(f"not applicable: environment '{env.name}' does not constrain API documentation (expect.api_docs: any)")
     client = service_client(service)
     rows = []
     for path in env.expect.docs_paths:
@@ -394,7 +396,8 @@ def _(env: Environment, service_client, service: str, path: str) -> None:
     """
     origins = env.expect.cors.allowed_origins
     if not origins:
-        pytest.skip(f"environment '{env.name}' lists no expect.cors.allowed_origins")
+        raise Inconclusive(f"inconclusive: environment '{env.name}' lists no expect.cors.allowed_origins, so the "
+                           "allowed origins cannot be checked; list them in its file")
     client = service_client(service)
     rows, problems = [], []
     for origin in origins:

@@ -19,11 +19,19 @@ from typing import Any
 
 import pytest
 
-from . import __version__, environment, redact
+from . import __version__, environment, redact, verdicts
 from .auth import Credentials, Sessions
 from .environment import Environment
-from .errors import AlreadyReported, EnvironmentProblem, ServiceUnreachable
+from .errors import (
+    AlreadyReported,
+    CheckFailed,
+    EnvironmentProblem,
+    Inconclusive,
+    ServiceUnreachable,
+    SuiteError,
+)
 from .http import Clients
+from .verdicts import Kind
 
 MARKERS = {
     "smoke": "post-deploy smoke checks: services up, login, pages, headers, configuration",
@@ -38,6 +46,7 @@ MARKERS = {
 }
 PREFLIGHT_TIMEOUT_S = 5.0
 _UNREACHABLE_VAR = "POSTDEPLOY_UNREACHABLE"
+_PREFLIGHT_VAR = "POSTDEPLOY_PREFLIGHT"
 _RUN_ID_VAR = "POSTDEPLOY_RUN_ID"
 _ENV_KEY = pytest.StashKey[Environment]()
 _STOP_KEY = pytest.StashKey[Any]()
@@ -76,7 +85,7 @@ def pytest_configure(config: pytest.Config) -> None:
     directory = env_dir(config)
     provide = None
     if not _is_worker(config):
-        provide = lambda raw: _sandbox_variables(config, raw)  # noqa: E731
+        provide = lambda raw: _sandbox_variables(config, raw)
     try:
         env, secrets = environment.load(name, directory, provide=provide)
     except EnvironmentProblem as exc:
@@ -84,6 +93,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"postdeploy: {exc}") from None
     redact.register(*secrets)
     config.stash[_ENV_KEY] = env
+    if not _is_worker(config):
+        config.pluginmanager.register(VerdictTally(config), "postdeploy-verdicts")
     os.environ.setdefault(_RUN_ID_VAR, time.strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:6])
     if config.option.tbstyle == "auto":  # a failure's first line says it all; pytest's internals are noise for QA
         config.option.tbstyle = "short"
@@ -108,7 +119,9 @@ def _sandbox_variables(config: pytest.Config, raw: dict[str, Any]) -> dict[str, 
     spec = raw.get("sandbox") if isinstance(raw, dict) else None
     if not (spec is True or (isinstance(spec, dict) and spec.get("autostart", True))):
         return {}
-    from . import local  # imports the sandbox launcher: only for environments that ask for it
+    from . import (
+        local,  # imports the sandbox launcher: only for environments that ask for it
+    )
 
     variables, stop = local.ensure_sandbox()
     if stop is not None:
@@ -128,7 +141,7 @@ def _stop_sandbox(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     _stop_sandbox(config)
     if config.stash.get(_ENV_KEY, None) is not None and not _is_worker(config):
-        for name in (_UNREACHABLE_VAR, _RUN_ID_VAR, *config.stash.get(_EXPORTED_KEY, [])):
+        for name in (_UNREACHABLE_VAR, _PREFLIGHT_VAR, _RUN_ID_VAR, *config.stash.get(_EXPORTED_KEY, [])):
             os.environ.pop(name, None)
 
 
@@ -147,6 +160,8 @@ def preflight(env: Environment) -> dict[str, str]:
     """Ask every service once, in parallel; return {service: why it did not answer}."""
     import httpx
 
+    from .http import _certificate_problem
+
     def probe(item: tuple[str, environment.Service]) -> tuple[str, str | None]:
         name, service = item
         url = service.base_url + service.health.path
@@ -154,8 +169,12 @@ def preflight(env: Environment) -> dict[str, str]:
             with httpx.Client(timeout=PREFLIGHT_TIMEOUT_S, verify=service.verify_tls) as client:
                 client.get(url)
         except httpx.TransportError as exc:
+            if _certificate_problem(exc):  # it answers, with a certificate that does not verify: a target defect
+                return name, None
             return name, (f"service '{name}' does not answer at {url}: {type(exc).__name__}"
                           f"{': ' + redact.redact(exc) if str(exc) else ''}")
+        except httpx.DecodingError:  # it answers; its checks will say what is wrong with the answer
+            return name, None
         return name, None
 
     with ThreadPoolExecutor(max_workers=max(1, len(env.services))) as pool:
@@ -169,8 +188,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     env = config.stash.get(_ENV_KEY, None)
     if env is None or _is_worker(config):
         return
-    unreachable = preflight(env) if config.getoption("postdeploy_preflight") else {}
+    ran = bool(config.getoption("postdeploy_preflight"))
+    unreachable = preflight(env) if ran else {}
     os.environ[_UNREACHABLE_VAR] = json.dumps(unreachable)
+    os.environ[_PREFLIGHT_VAR] = "1" if ran else ""
 
 
 def _unreachable() -> dict[str, str]:
@@ -186,7 +207,7 @@ class EnvironmentCheck(pytest.Item):
         self.add_marker(pytest.mark.environment_error)
 
     def runtest(self) -> None:
-        raise ServiceUnreachable(self.problem + ". Scenarios that need it are skipped.")
+        raise ServiceUnreachable(self.problem + ". Scenarios that need it are not verified.")
 
     def repr_failure(self, excinfo: Any, style: Any = None) -> str:
         return f"environment error: {excinfo.value}"
@@ -195,7 +216,27 @@ class EnvironmentCheck(pytest.Item):
         return self.path, None, f"environment: service '{self.service}' reachable"
 
 
+class FeatureFileCheck(pytest.Item):
+    """One per feature file that does not parse: a suite error; the other files still run."""
+
+    def __init__(self, *, file: str, problem: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.file, self.problem = file, problem
+
+    def runtest(self) -> None:
+        raise SuiteError(self.problem)
+
+    def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+        return f"suite error: {excinfo.value}"
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, None, f"feature file {self.file} parses"
+
+
+@pytest.hookimpl(trylast=True)  # after -m and -k deselected: the environment's problems are never deselected
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    from .binding import broken
+
     scenarios = [item for item in items if _is_scenario(item)]
     env = config.stash.get(_ENV_KEY, None)
     if scenarios and env is None:
@@ -207,18 +248,20 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if env is None:
         return
     if env.safety.read_only:
-        reason = (f"@mutating scenario not run: environment '{env.name}' is read-only "
-                  "(safety.read_only in its environment file)")
+        reason = verdicts.skip_reason(Kind.NOT_APPLICABLE, f"@mutating scenario not run: environment '{env.name}' "
+                                      "is read-only (safety.read_only in its environment file)")
         for item in scenarios:
             if item.get_closest_marker("mutating"):
                 item.add_marker(pytest.mark.skip(reason=reason))
     config.addinivalue_line("markers", "environment_error: a service of the environment did not answer")
     problems = _unreachable()
-    if problems and scenarios:
-        parent = scenarios[0].parent
-        checks = [EnvironmentCheck.from_parent(parent, name=f"environment[{svc}]", service=svc, problem=why)
-                  for svc, why in sorted(problems.items())]
-        items[:0] = checks
+    parent = items[0].parent if items else session
+    checks: list[pytest.Item] = [
+        EnvironmentCheck.from_parent(parent, name=f"environment[{svc}]", service=svc, problem=why)
+        for svc, why in sorted(problems.items())]
+    checks += [FeatureFileCheck.from_parent(parent, name=f"feature[{Path(file).name}]", file=file, problem=why)
+               for file, why in sorted(broken().items())]
+    items[:0] = checks
 
 
 def _is_scenario(item: pytest.Item) -> bool:
@@ -229,18 +272,110 @@ def _is_scenario(item: pytest.Item) -> bool:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    problems = _unreachable()
-    if problems and config.stash.get(_ENV_KEY, None) is not None and not _is_worker(config):
-        terminalreporter.section("environment errors (not defects of the target)", red=True)
-        for problem in problems.values():
-            terminalreporter.line(problem)
+    if config.stash.get(_ENV_KEY, None) is None or _is_worker(config):
+        return
+    tally = config.stash.get(_TALLY_KEY, None)
+    if tally is None:
+        return
+    titles = {Kind.TARGET_DEFECT: "target defects (the deployment is wrong)",
+              Kind.SUITE_ERROR: "suite errors (a feature or environment file is wrong)",
+              Kind.ENVIRONMENT_ERROR: "environment errors (not defects of the target)",
+              Kind.INCONCLUSIVE: "inconclusive (no verdict could be reached)"}
+    for kind, title in titles.items():
+        entries = [(nodeid, line) for nodeid, (seen, line) in tally.items() if seen is kind]
+        if entries:
+            terminalreporter.section(title, red=kind is not Kind.INCONCLUSIVE, yellow=kind is Kind.INCONCLUSIVE)
+            for nodeid, line in entries:
+                terminalreporter.line(f"{nodeid.rsplit('::', 1)[-1]}: {line}")
+    requests = config.stash.get(_REQUESTS_KEY, {})
+    if requests:
+        terminalreporter.line("requests sent: " + ", ".join(f"{k}={v}" for k, v in sorted(requests.items())))
+    terminalreporter.write_line(verdicts.summary_line(_counts(tally)), bold=True)
 
 
+# ---- verdicts: every outcome is one kind; the exit code adds them up -----------------------
+
+_TALLY_KEY = pytest.StashKey[dict[str, tuple[Kind, str]]]()
+_REQUESTS_KEY = pytest.StashKey[dict[str, int]]()
+_STEP_KEY = pytest.StashKey[str]()
+_KIND_KEY = pytest.StashKey[Kind]()
+_RANK = {kind: rank for rank, kind in enumerate(
+    (Kind.PASSED, Kind.NOT_APPLICABLE, Kind.INCONCLUSIVE, Kind.ENVIRONMENT_ERROR, Kind.SUITE_ERROR,
+     Kind.TARGET_DEFECT))}
+
+
+def _counts(tally: dict[str, tuple[Kind, str]]) -> Any:
+    from collections import Counter
+
+    return Counter(kind for kind, _ in tally.values())
+
+
+def _first_line(report: pytest.TestReport) -> str:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        text = str(report.longrepr[2]).removeprefix("Skipped: ")
+    else:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        text = crash.message if crash is not None else str(report.longrepr or "")
+    for prefix in ("postdeploy.errors.", "AssertionError: "):
+        text = text.split(prefix, 1)[-1] if text.startswith(prefix) else text
+    text = text.split(": ", 1)[-1] if text.split(": ", 1)[0] in _EXCEPTION_NAMES else text
+    return redact.redact(text.strip().splitlines()[0] if text.strip() else "")
+
+
+_EXCEPTION_NAMES = {"CheckFailed", "TargetStoppedAnswering", "InvalidCertificate", "BrokenEncoding",
+                    "ServiceUnreachable", "AlreadyReported", "UnsafeOperation", "EnvironmentFileError", "MissingSecret",
+                    "SuiteError", "Inconclusive", "RateLimited", "NotVerified", "Failed"}
+
+
+class VerdictTally:
+    """One verdict per selected item, tallied on the controller (xdist workers' reports included)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        config.stash[_TALLY_KEY] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        kind = next((Kind(v) for k, v in report.user_properties if k == "verdict"), None)
+        if kind is None:
+            return
+        tally = self.config.stash[_TALLY_KEY]
+        seen = tally.get(report.nodeid)
+        if seen is None or _RANK[kind] > _RANK[seen[0]]:
+            tally[report.nodeid] = (kind, "" if kind is Kind.PASSED else _first_line(report))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:  # xdist: a worker's request counts
+        counts = self.config.stash.setdefault(_REQUESTS_KEY, {})
+        for name, n in (getattr(node, "workeroutput", {}) or {}).get("postdeploy_requests", {}).items():
+            counts[name] = counts.get(name, 0) + n
+
+
+def _kind_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[Any]) -> Kind | None:
+    if report.passed:
+        return Kind.PASSED if report.when == "call" else None
+    if report.skipped:
+        if call.excinfo is not None and isinstance(call.excinfo.value, pytest.skip.Exception):
+            return verdicts.classify_skip(str(call.excinfo.value.msg or ""))
+        return Kind.NOT_APPLICABLE
+    if call.excinfo is None:
+        return Kind.SUITE_ERROR
+    return verdicts.classify(call.excinfo.value)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     env = config.stash.get(_ENV_KEY, None)
-    results = config.option.allure_report_dir if env is not None else None
-    if env is None or _is_worker(config) or not results:
+    if env is not None and _is_worker(config):
+        config.workeroutput["postdeploy_requests"] = config.stash.get(_REQUESTS_KEY, {})
+        return
+    if env is None:
+        return
+    counts = _counts(config.stash.get(_TALLY_KEY, {}))
+    if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        session.exitstatus = verdicts.exit_code(counts)
+    results = config.option.allure_report_dir
+    if not results:
         return
     from . import report
 
@@ -251,7 +386,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "pytest": pytest.__version__,
         "run_id": os.environ.get(_RUN_ID_VAR, ""),
         "markers": config.getoption("markexpr") or "(all)",
+        "verdict": verdicts.summary_line(counts).split(": ", 1)[1],
         **{f"service.{n}": s.base_url for n, s in env.services.items()},
+        **{f"requests.{n}": str(c) for n, c in sorted(config.stash.get(_REQUESTS_KEY, {}).items())},
     }
     report.write_run_metadata(Path(results), environment=env.name, properties=properties)
 
@@ -274,10 +411,13 @@ def run_id() -> str:
 
 
 @pytest.fixture(scope="session")
-def clients(env: Environment) -> Iterator[Clients]:
+def clients(env: Environment, pytestconfig: pytest.Config) -> Iterator[Clients]:
     """One HTTP client per service for the whole session (connection reuse)."""
-    pool = Clients(env, unreachable=_unreachable())
+    pool = Clients(env, unreachable=_unreachable(), preflight=os.environ.get(_PREFLIGHT_VAR) == "1")
     yield pool
+    counts = pytestconfig.stash.setdefault(_REQUESTS_KEY, {})
+    for name, n in pool.request_counts().items():
+        counts[name] = counts.get(name, 0) + n
     pool.close()
 
 
@@ -299,26 +439,61 @@ def service_client(clients: Clients):
     return clients.__getitem__
 
 
+def _verdict_of_exception(exc: BaseException) -> None:
+    """Turn what a step or fixture raised into the outcome its verdict kind shows as.
+
+    An unreachable service reported once by the preflight and an inconclusive check become skips whose
+    reason names their kind; a target defect raised as another type (a browser timeout) becomes a
+    failed check, so that reports file it with the other target defects.
+    """
+    __tracebackhide__ = True
+    if isinstance(exc, AlreadyReported):  # whatever needed the service (a step, a fixture, a sign-in)
+        pytest.skip(verdicts.skip_reason(Kind.ENVIRONMENT_ERROR, str(exc)))
+    if isinstance(exc, Inconclusive):
+        pytest.skip(verdicts.skip_reason(Kind.INCONCLUSIVE, str(exc)))
+    if verdicts.classify(exc) is Kind.TARGET_DEFECT and not isinstance(exc, AssertionError):
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckFailed(redact.redact(message)) from None
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Any:
     try:
         return (yield)
-    except AlreadyReported as exc:  # whatever needed the service (a step, a fixture, a sign-in): skip
-        pytest.skip(str(exc))
+    except Exception as exc:
+        _verdict_of_exception(exc)
+        raise
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Any:
     try:
         return (yield)
-    except AlreadyReported as exc:
-        pytest.skip(str(exc))
+    except Exception as exc:
+        _verdict_of_exception(exc)
+        raise
+
+
+def pytest_bdd_step_error(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
+    """Remember the step that failed: the fault matrix and the report name it."""
+    request.node.stash.setdefault(_STEP_KEY, f"{step.type.capitalize()} {step.name}")
+
+
+def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
+    request.node.stash.setdefault(_STEP_KEY, f"{step.type.capitalize()} {step.name}")
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
     report = yield
     item.stash.setdefault(_OUTCOME_KEY, {})[report.when] = report
+    kind = _kind_of(item, report, call) if item.config.stash.get(_ENV_KEY, None) is not None else None
+    if kind is not None:
+        properties = [("verdict", kind.value)]
+        if kind is not Kind.PASSED and _STEP_KEY in item.stash:
+            properties.append(("failing_step", item.stash[_STEP_KEY]))
+        item.user_properties.extend(properties)
+        report.user_properties.extend(properties)
     results = item.config.option.allure_report_dir
     if isinstance(item, EnvironmentCheck) and report.when == "call" and results:
         _write_environment_result(Path(results), item, call)
