@@ -5,6 +5,14 @@ values, safety rules), so that one feature file verifies local, staging and prod
 Secrets never live in the file: they are written as ``${VAR}`` and read from the process
 environment when the file is loaded. Every value that came from a variable in a secret-bearing
 field is registered with the redactor, so it can never reach a report.
+
+Variables are needed per section, when a step needs that section: a missing variable in the
+services, auth, browser, safety, expect, objectives or sandbox sections (or a top-level scalar)
+stops :func:`load`; one in a *lazy* part (each account, each ``values`` entry, ``database``,
+``mailbox``, ``rate_limits``, ``release``) is recorded, and only using that part raises
+:class:`MissingSecret` (:meth:`Environment.account`, :meth:`Environment.section`, :func:`expand`).
+The validated model still holds placeholders there, so steps reach these parts only through
+those accessors, never as ``env.database`` or ``env.accounts[...]``.
 """
 
 from __future__ import annotations
@@ -14,10 +22,18 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import EnvironmentFileError, MissingSecret
 
@@ -25,6 +41,13 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _SECRET_FIELDS = ("password", "token", "api_key", "dsn", "secret", "readonly_dsn")
 
 DEFAULT_TIMEOUT_S = 10.0
+# Sections whose ${VAR}s are needed only when a step uses them (accounts and values: per entry).
+LAZY_SECTIONS = ("database", "mailbox", "rate_limits", "release")
+LAZY_ENTRIES = ("accounts", "values")
+#: a timeout in seconds: a positive, finite number (0 or a negative value would make every request fail)
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+#: a database timeout in milliseconds: a positive whole number
+Milliseconds = Annotated[int, Field(gt=0)]
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 ALL_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 DEFAULT_DOCS_PATHS = (
@@ -56,7 +79,7 @@ class HealthSpec(_Model):
 class Service(_Model):
     base_url: str
     health: HealthSpec = Field(default_factory=HealthSpec)
-    timeout_s: float | None = None
+    timeout_s: Seconds | None = None
     verify_tls: bool = True
 
     @field_validator("base_url")
@@ -104,7 +127,7 @@ class BrowserSpec(_Model):
     service: str = "frontend"
     login: BrowserLogin = Field(default_factory=BrowserLogin)
     viewport: tuple[int, int] = (1280, 800)
-    timeout_s: float = 15.0
+    timeout_s: Seconds = 15.0
 
 
 class CorsSpec(_Model):
@@ -143,8 +166,8 @@ class Safety(_Model):
 
 class Database(_Model):
     dsn: str = Field(repr=False)
-    statement_timeout_ms: int = 5000
-    lock_timeout_ms: int = 1000
+    statement_timeout_ms: Milliseconds = 5000
+    lock_timeout_ms: Milliseconds = 1000
     migrations_table: str = "schema_migrations"
 
 
@@ -165,7 +188,7 @@ class Environment(_Model):
     description: str = ""
     sandbox: SandboxSpec | None = None
     safety: Safety = Field(default_factory=Safety)
-    timeout_s: float = DEFAULT_TIMEOUT_S
+    timeout_s: Seconds = DEFAULT_TIMEOUT_S
     services: dict[str, Service]
     accounts: dict[str, Account] = Field(default_factory=dict)
     auth: AuthSpec = Field(default_factory=AuthSpec)
@@ -173,14 +196,19 @@ class Environment(_Model):
     expect: Expectations = Field(default_factory=Expectations)
     objectives: dict[str, float] = Field(default_factory=dict)
     values: dict[str, Any] = Field(default_factory=dict)
-    # Sections for the families on the roadmap: validated now, used by their steps later.
+    # Sections for the families on the roadmap: validated now, used by their steps later, and
+    # only through section(): their ${VAR}s are needed when a step uses them (see the module doc).
     database: Database | None = None
     mailbox: Mailbox | None = None
     rate_limits: list[dict[str, Any]] = Field(default_factory=list)
     release: dict[str, Any] = Field(default_factory=dict)
 
+    # lazy part ("database", "accounts.admin", "values.key") -> its unset variables [(VAR, field)]
+    _missing: dict[str, list[tuple[str, str]]] = PrivateAttr(default_factory=dict)
+    _source: str = PrivateAttr(default="")
+
     @model_validator(mode="after")
-    def _references(self) -> "Environment":
+    def _references(self) -> Environment:
         names = sorted(self.services)
         if self.auth.service not in self.services and self.accounts:
             raise ValueError(_unknown("auth.service", self.auth.service, names))
@@ -197,7 +225,40 @@ class Environment(_Model):
         return self._named("services", "service", name, f"its services are: {', '.join(sorted(self.services))}")
 
     def account(self, name: str) -> Account:
-        return self._named("accounts", "account", name, "add it under 'accounts:' in the environment file")
+        """The account ``name``; raises :class:`MissingSecret` if one of its ``${VAR}``s is not set."""
+        account = self._named("accounts", "account", name, "add it under 'accounts:' in the environment file")
+        self.require(f"accounts.{name}", f"account '{name}'")
+        return account
+
+    def section(self, name: str) -> Any:
+        """A top-level section (``database``, ``mailbox``, ``rate_limits``, ``release``, ...), None if absent.
+
+        The way steps reach the lazy sections: raises :class:`MissingSecret` naming the variables
+        when a ``${VAR}`` in the section is not set, instead of handing out its placeholders.
+        """
+        if name not in type(self).model_fields:
+            sections = ", ".join(type(self).model_fields)
+            raise EnvironmentFileError(
+                f"environment files have no section '{name}'{_did_you_mean(name, list(type(self).model_fields))}; "
+                f"the sections are: {sections}."
+            )
+        self.require(name, f"section '{name}'")
+        return getattr(self, name)
+
+    @property
+    def missing_variables(self) -> dict[str, list[tuple[str, str]]]:
+        """Lazy parts whose variables are not set: part (``database``, ``accounts.admin``) -> [(VAR, field)]."""
+        return {part: list(entries) for part, entries in self._missing.items()}
+
+    def require(self, part: str, what: str | None = None) -> None:
+        """Raise :class:`MissingSecret` if ``part`` (a dotted path such as ``database`` or ``accounts.admin``)
+        is, contains or lies inside a lazy part with unset variables."""
+        needed = [entry for lazy, entries in self._missing.items() if _overlaps(part, lazy) for entry in entries]
+        if needed:
+            source = f" ({self._source})" if self._source else ""
+            raise MissingSecret(_missing_message(
+                f"environment '{self.name}'{source}: {what or repr(part)}", needed,
+                "only the checks that use this part need {them}"))
 
     def objective(self, name: str) -> float:
         return self._named("objectives", "objective", name, "add it under 'objectives:'")
@@ -224,11 +285,113 @@ def available(env_dir: Path) -> list[str]:
     return sorted(p.stem for p in env_dir.glob("*.yaml")) if env_dir.is_dir() else []
 
 
+def _overlaps(a: str, b: str) -> bool:
+    """Whether two dotted paths are the same, or one lies inside the other."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def _missing_message(subject: str, entries: list[tuple[str, str]], note: str) -> str:
+    """``SUBJECT needs ${A} (for 'x.y'), ${B} (for 'z'), which are not set. Export them ...``: each
+    variable once, with the first field that needs it."""
+    first = _first_fields(entries)
+    listed = ", ".join(f"${{{var}}} (for '{field}')" for var, field in first.items())
+    one = len(first) == 1
+    them = "it" if one else "them"
+    return (
+        f"{subject} needs {listed}, which {'is' if one else 'are'} not set. Export {them} before the run "
+        f"(export {next(iter(first))}=...) or inject {them} from your CI's secret store; "
+        f"{note.format(them=them)}, and postdeploy never reads secrets from the environment file itself."
+    )
+
+
+def _interpolate_by_part(raw: dict[Any, Any], variables: Mapping[str, str], secrets: set[str]
+                         ) -> tuple[dict[Any, Any], list[tuple[str, str]], dict[str, list[tuple[str, str]]]]:
+    """Interpolate the whole file; sort unset variables into eager ones and lazy part -> its ones."""
+    data: dict[Any, Any] = {}
+    eager: list[tuple[str, str]] = []
+    lazy: dict[str, list[tuple[str, str]]] = {}
+    for key, value in raw.items():
+        section = str(key)
+        if section in LAZY_ENTRIES and isinstance(value, dict):
+            entries = {}
+            for entry, item in value.items():
+                found: list[tuple[str, str]] = []
+                entries[entry] = interpolate(item, variables, secrets, f"{section}.{entry}", found)
+                if found:
+                    lazy[f"{section}.{entry}"] = found
+            data[key] = entries
+            continue
+        found = []
+        data[key] = interpolate(value, variables, secrets, section, found)
+        if not found:
+            continue
+        if section in LAZY_SECTIONS or section in LAZY_ENTRIES:
+            lazy[section] = found
+        else:
+            eager.extend(found)
+    return data, eager, lazy
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, first: int, second: int, where: str) -> None:
+        super().__init__(key)
+        self.key, self.first, self.second, self.where = key, first, second, where
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.safe_load`` that refuses a key repeated in one mapping (PyYAML keeps the last silently)."""
+
+    _root: yaml.Node | None = None
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        self._root = node
+        return super().construct_document(node)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # merged keys may be overridden; complex keys are left to PyYAML
+                key = self.construct_object(key_node)
+                line = key_node.start_mark.line + 1
+                try:
+                    first = seen.get(key)
+                except TypeError:
+                    continue
+                if first is not None:
+                    raise _DuplicateKey(key_node.value, first, line, _node_path(self._root, node) or "")
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _node_path(node: yaml.Node | None, target: yaml.Node, path: str = "", visited: set[int] | None = None) -> str | None:
+    """The dotted path of ``target`` inside the document ``node`` ("" for the top level)."""
+    visited = set() if visited is None else visited
+    if node is None or id(node) in visited:
+        return None
+    if node is target:
+        return path
+    visited.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+            found = _node_path(value_node, target, f"{path}.{key}" if path else str(key), visited)
+            if found is not None:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found = _node_path(item, target, f"{path}[{index}]", visited)
+            if found is not None:
+                return found
+    return None
+
+
 def interpolate(data: Any, variables: Mapping[str, str], secrets: set[str], path: str = "",
-                missing: dict[str, str] | None = None) -> Any:
+                missing: list[tuple[str, str]] | None = None) -> Any:
     """Replace ``${VAR}`` and ``${VAR:-default}`` everywhere; collect secret values.
 
-    With ``missing`` given, an unset variable is recorded there (name -> field) and replaced by a
+    With ``missing`` given, an unset variable is recorded there as (name, field) and replaced by a
     placeholder, so that the schema can be checked before the missing variables are reported.
     """
     if isinstance(data, dict):
@@ -245,7 +408,7 @@ def interpolate(data: Any, variables: Mapping[str, str], secrets: set[str], path
         elif default is not None:
             value = default
         elif missing is not None:
-            missing.setdefault(name, path)
+            missing.append((name, path))
             return "http://unset.invalid" if path.endswith("url") else "unset"
         else:
             raise MissingSecret(
@@ -271,6 +434,13 @@ def load(
     ``provide`` sees the raw file before interpolation and may add variables (the local
     sandbox's addresses, known only once it runs).
     """
+    if not env_dir.is_dir():
+        what = "is not a directory" if env_dir.exists() else "does not exist"
+        raise EnvironmentFileError(
+            f"the environment directory {env_dir} {what}, so environment '{name}' cannot be loaded. "
+            "Point --env-dir DIR (or $POSTDEPLOY_ENV_DIR) at the directory that holds your NAME.yaml files, "
+            "or create environments/ in the project and put them there."
+        )
     names = available(env_dir)
     path = env_dir / f"{name}.yaml"
     if name not in names:
@@ -281,7 +451,14 @@ def load(
             f"available: {choices}."
         )
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader: safe_load semantics
+    except _DuplicateKey as dup:
+        inside = f" in '{dup.where}'" if dup.where else ""
+        lines = f"both on line {dup.first}" if dup.first == dup.second else f"lines {dup.first} and {dup.second}"
+        raise EnvironmentFileError(
+            f"environment file {path} has the key '{dup.key}' twice{inside} ({lines}); "
+            "the second would silently replace the first. Keep one (merge the two into one if both hold settings)."
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise EnvironmentFileError(f"cannot read environment file {path}: {exc}.") from None
     except yaml.YAMLError as exc:
@@ -299,24 +476,79 @@ def load(
     scope = dict(os.environ if variables is None else variables)
     if provide is not None:
         scope.update(provide(raw))
-    missing: dict[str, str] = {}
-    data = interpolate(raw, scope, secrets, missing=missing)
+    data, eager, lazy = _interpolate_by_part(raw, scope, secrets)
+    env = _validate(path, data, eager, lazy)
+    env._missing = lazy
+    env._source = str(path)
+    # placeholders of parts with unset variables are not secrets (and would redact the word "unset")
+    for account_name, account in env.accounts.items():
+        if f"accounts.{account_name}" not in lazy:
+            secrets.update(v for v in (account.password, account.token) if v)
+    if env.database and "database" not in lazy:
+        secrets.update(_dsn_passwords(env.database.dsn))
+    return env, secrets
+
+
+def _validate(path: Path, data: dict[Any, Any], eager: list[tuple[str, str]],
+              lazy: dict[str, list[tuple[str, str]]]) -> Environment:
+    """Validate the interpolated file; raise for schema errors, then for unset variables of eager sections.
+
+    A placeholder that fails the schema (a number written as ``${VAR}`` and not set) is reported as the
+    unset variable it is; in a lazy part, the field takes its default so that ``load`` succeeds, and the
+    part still raises :class:`MissingSecret` when it is used.
+    """
+    placeholders = {field: var for entries in (eager, *lazy.values()) for var, field in entries}
+
+    def unset_eager() -> MissingSecret:
+        return MissingSecret(_missing_message(
+            f"environment '{data.get('name')}' ({path})", eager,
+            "the services, auth, browser, safety, expect and objectives sections are needed by every run"))
+
     try:
         env = Environment.model_validate(data)
     except ValidationError as exc:
-        raise EnvironmentFileError(_explain(path, exc)) from None
-    if missing:
-        needed = ", ".join(f"${{{var}}} (for '{field}')" for var, field in missing.items())
-        raise MissingSecret(
-            f"environment '{name}' ({path}) needs variables that are not set: {needed}. Export them before "
-            "the run (export NAME=...) or inject them from your CI's secret store; postdeploy never reads "
-            "secrets from the environment file itself."
-        )
-    for account in env.accounts.values():
-        secrets.update(v for v in (account.password, account.token) if v)
-    if env.database:
-        secrets.update(_dsn_passwords(env.database.dsn))
-    return env, secrets
+        if any(_dotted(error["loc"]) not in placeholders for error in exc.errors()):
+            raise EnvironmentFileError(_explain(path, exc, placeholders)) from None
+        if eager:
+            raise unset_eager() from None
+        for error in exc.errors():
+            _drop(data, error["loc"])
+        try:
+            env = Environment.model_validate(data)
+        except ValidationError as again:
+            raise EnvironmentFileError(_explain(path, again, placeholders)) from None
+    if eager:
+        raise unset_eager()
+    return env
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    """A validation error's location written as interpolate() names fields: ``a.b[0].c``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text
+
+
+def _drop(data: Any, loc: tuple[Any, ...]) -> None:
+    """Remove the value at ``loc`` (so that its field takes its default); nothing if it is not there."""
+    for part in loc[:-1]:
+        if isinstance(data, list) and isinstance(part, int) and -len(data) <= part < len(data):
+            data = data[part]
+        elif isinstance(data, dict):
+            data = next((v for k, v in data.items() if str(k) == str(part)), None)
+        else:
+            return
+    if isinstance(data, dict):
+        for key in [k for k in data if str(k) == str(loc[-1])]:
+            del data[key]
+
+
+def _first_fields(entries: list[tuple[str, str]]) -> dict[str, str]:
+    first: dict[str, str] = {}
+    for var, field in entries:
+        first.setdefault(var, field)
+    return first
 
 
 def _dsn_passwords(dsn: str) -> set[str]:
@@ -324,24 +556,38 @@ def _dsn_passwords(dsn: str) -> set[str]:
     return {match.group(1)} if match else set()
 
 
-def _explain(path: Path, exc: ValidationError) -> str:
+def _explain(path: Path, exc: ValidationError, placeholders: Mapping[str, str] | None = None) -> str:
     problems = []
     for error in exc.errors()[:5]:
         loc = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        if error["type"] == "extra_forbidden":
+        unset = (placeholders or {}).get(_dotted(error["loc"]))
+        if unset:
+            problems.append(f"'{loc}' needs ${{{unset}}}, which is not set")
+        elif error["type"] == "extra_forbidden":
             parent_model = _model_at(Environment, error["loc"][:-1])
             fields = list(parent_model.model_fields) if parent_model else []
             aliases = [f.alias for f in parent_model.model_fields.values() if f.alias] if parent_model else []
             problems.append(f"'{loc}' is not a known field{_did_you_mean(str(error['loc'][-1]), fields + aliases)}")
         elif error["type"] == "missing":
             problems.append(f"'{loc}' is required but missing")
+        elif error["type"] in _NUMBER_LIMITS:
+            unit = " (milliseconds)" if loc.endswith("_ms") else " (seconds)" if loc.endswith("_s") else ""
+            problems.append(f"'{loc}': {_must(error['msg'])}, got {error['input']!r}{unit}")
         else:
-            problems.append(f"'{loc}': {error['msg']}")
+            problems.append(f"'{loc}': {_must(error['msg'])}")
     more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
     return (
         f"environment file {path} does not match the schema: {'; '.join(problems)}{more}. "
         "See docs/environments.md for the fields each section takes."
     )
+
+
+_NUMBER_LIMITS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal", "finite_number")
+
+
+def _must(message: str) -> str:
+    """pydantic's "Input should be greater than 0" reads as "must be greater than 0"."""
+    return "must be " + message[len("Input should be "):] if message.startswith("Input should be ") else message
 
 
 def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
@@ -389,7 +635,8 @@ def expand(env: Environment, text: str, extra: Mapping[str, Any] | None = None) 
     """
     from . import paths
 
-    document = {**env.model_dump(by_alias=True), **env.values, **(extra or {})}
+    extra = extra or {}
+    document = {**env.model_dump(by_alias=True), **env.values, **extra}
 
     def fill(match: re.Match[str]) -> str:
         key = match.group(1)
@@ -400,6 +647,10 @@ def expand(env: Environment, text: str, extra: Mapping[str, Any] | None = None) 
                 f"the step needs '{{{{{key}}}}}', which environment '{env.name}' does not define"
                 f"{_did_you_mean(key, list(env.values))}; add it under 'values:' in its file."
             ) from None
+        parts = [str(part) for part in paths.parse(key)]
+        if parts and parts[0] not in extra:
+            full = ["values", *parts] if parts[0] in env.values else parts
+            env.require(".".join(full), f"'{{{{{key}}}}}' in a step")
         return str(value)
 
     return _PLACEHOLDER.sub(fill, text)
