@@ -82,7 +82,7 @@ def _path_of(url: str) -> str:
 
 @given(parsers.parse('I am signed in to the browser as "{account}"'))
 @when(parsers.parse('I sign in through the browser as "{account}"'))
-def _(env: Environment, page: Any, sessions, account: str) -> None:
+def _(env: Environment, page: Any, page_watch: browser_lib.PageWatch, sessions, account: str) -> None:
     """Reach a signed-in page the way ``browser.login`` says: through the login form by its labels, or by placing the session in local storage or a cookie.
 
     Example: When I sign in through the browser as "admin"
@@ -94,17 +94,7 @@ def _(env: Environment, page: Any, sessions, account: str) -> None:
         page.get_by_label(login.username_label).fill(acct.username or "")
         page.get_by_label(login.password_label).fill(acct.password or "")
         page.get_by_role("button", name=login.submit).click()
-        target = login.success_path
-        try:
-            if target:
-                page.wait_for_url(lambda url: _path_of(url) == target)
-            else:
-                page.wait_for_url(lambda url: _path_of(url) != login.path)
-        except Exception:
-            alert = page.get_by_role("alert")
-            said = alert.inner_text() if alert.count() else "no error shown"
-            checks.fail(f"expected sign-in as '{account}' to leave {login.path}"
-                        f"{' for ' + target if target else ''}, still at {_path_of(page.url)} ({said!r})")
+        _wait_for_sign_in(page, page_watch, login, account, env.browser.timeout_s)
         # let the landing page finish loading, so its requests are judged and not cut off by the next step
         page.wait_for_load_state("networkidle")
         return
@@ -114,6 +104,31 @@ def _(env: Environment, page: Any, sessions, account: str) -> None:
         page.evaluate("([k, v]) => window.localStorage.setItem(k, v)", [login.storage_key, token])
     else:
         page.context.add_cookies([{"name": login.storage_key, "value": token, "url": page.url or "/"}])
+
+
+def _wait_for_sign_in(page: Any, watch: browser_lib.PageWatch, login: Any, account: str, timeout_s: float) -> None:
+    """Wait until the form lets the account in; an error shown on the page fails at once, with what the page did."""
+    __tracebackhide__ = True
+    import time
+
+    target = login.success_path
+    deadline = time.monotonic() + timeout_s
+    alert = page.get_by_role("alert")
+    shown = ""
+    while time.monotonic() < deadline:
+        path = _path_of(page.url)
+        if (path == target) if target else (path != login.path):
+            return
+        if alert.count() and alert.first.is_visible():
+            shown = alert.first.inner_text().strip()
+            if shown:
+                break
+        page.wait_for_timeout(100)
+    seen = f"the page shows {shown!r}" if shown else f"no error shown after {timeout_s:g} s"
+    context = [f"failed requests: {'; '.join(watch.failed_requests)}"] if watch.failed_requests else []
+    context += [f"console errors: {'; '.join(watch.console_errors)}"] if watch.console_errors else []
+    checks.fail(f"expected sign-in as '{account}' to leave {login.path}{' for ' + target if target else ''}, "
+                f"still at {_path_of(page.url)}: {seen}" + (f" ({'; '.join(context)})" if context else ""))
 
 
 # ---- navigation and interaction ----------------------------------------------------------
