@@ -47,7 +47,11 @@ def page(request: pytest.FixtureRequest, env: Environment, service_client, brows
     """A page in a fresh browser context on the environment's frontend, traced, and closed after the scenario."""
     if env.browser is None:
         pytest.skip(f"inconclusive: environment '{env.name}' has no 'browser:' section, so this browser check cannot run")
-    base_url = service_client(env.browser.service).base_url
+    client = service_client(env.browser.service)
+    # The page the browser opens first must answer over HTTP: a frontend that stopped answering is one target
+    # defect, and every later browser scenario is not verified at once, instead of each waiting its timeout.
+    client.request("GET", env.browser.login.path, attach=False, follow_redirects=True)
+    base_url = client.base_url
     width, height = env.browser.viewport
     context = browser_instance.new_context(base_url=base_url, viewport={"width": width, "height": height})
     context.set_default_timeout(env.browser.timeout_s * 1000)
