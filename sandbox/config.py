@@ -35,6 +35,21 @@ FAULTS: dict[str, str] = {
 }
 
 
+# Every environment variable a platform process reads as its configuration (the seeds' names, plus SANDBOX_FAULTS).
+# The launcher records the values a sandbox was started with, so a run can tell when a shared sandbox differs from
+# what it was asked for. Not listed: what the launcher itself sets per component (SANDBOX_PORT, SANDBOX_*_URL, ...).
+CONFIG_VARIABLES: tuple[str, ...] = (
+    "ENVIRONMENT", "DEBUG", "ENABLE_DOCS", "CORS_ORIGINS", "LOG_LEVEL", "MAINTENANCE_MODE",
+    "RATE_LIMIT_PER_MINUTE", "TEST_EMAIL_RATE_LIMIT_PER_MINUTE",
+    "JWT_SECRET", "JWT_ALGORITHM", "JWT_EXPIRES_SECONDS", "SERVICE_TOKEN",
+    "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_FROM", "SMTP_TIMEOUT_SECONDS",
+    "SMTP_RETRY_ATTEMPTS", "SMTP_RETRY_BACKOFF_MS", "POLL_INTERVAL_MS", "TEMPLATE_DIR", "FRONTEND_DOMAIN",
+    "API_BASE_URL", "SANDBOX_FAULTS",
+)
+# The boolean ones among them (unset means false), read with env_bool.
+BOOLEAN_VARIABLES: tuple[str, ...] = ("DEBUG", "ENABLE_DOCS", "MAINTENANCE_MODE")
+
+
 class ConfigError(Exception):
     pass
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import datetime as _dt
 import fcntl
 import glob
+import hashlib
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -41,6 +43,10 @@ PIDS_FILE = "pids.json"
 LOCK_FILE = "launcher.lock"
 HEALTH_TIMEOUT_S = float(os.environ.get("SANDBOX_START_TIMEOUT", "30"))
 PYTHON_COMPONENTS = ("api", "worker", "frontend")
+
+# the variables the platform reads as its configuration (see config.py); state.json records how a sandbox was started
+CONFIG_VARIABLES = config.CONFIG_VARIABLES
+_SECRET_VARIABLE = re.compile(r"SECRET|TOKEN|PASSWORD|KEY")
 
 # processes started by this Python process, so they can be reaped (no zombies in long-lived callers)
 _children: dict[int, subprocess.Popen] = {}
@@ -89,6 +95,17 @@ def _alive(rec: dict) -> bool:
     return st is not None and (rec.get("start_time") is None or st == rec.get("start_time"))
 
 
+def process_start_time(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot, from /proc), None if it is gone: with the pid, an
+    identity that survives pid reuse."""
+    return _proc_start_time(pid)
+
+
+def process_alive(pid: int, start_time: str | None = None) -> bool:
+    """Whether the process ``pid`` runs (and, given its ``start_time``, is still that same process)."""
+    return isinstance(pid, int) and pid > 0 and _alive({"pid": pid, "start_time": start_time})
+
+
 def _is_root() -> bool:
     return os.geteuid() == 0
 
@@ -120,6 +137,35 @@ def _traversable_by_others(path: Path) -> bool:
         except OSError:
             return False
     return True
+
+
+def is_secret_variable(name: str) -> bool:
+    return bool(_SECRET_VARIABLE.search(name))
+
+
+def configuration_record(env: Mapping[str, str]) -> dict[str, str]:
+    """The sandbox configuration in ``env`` as ``state.json`` records it under "configuration".
+
+    Every variable of ``CONFIG_VARIABLES`` that is set (not empty) is recorded, the booleans always (unset is
+    "false"). Values are normalised so that equal settings compare equal: booleans as "true"/"false",
+    ``SANDBOX_FAULTS`` sorted, others stripped; a secret-like variable (``JWT_SECRET``, ``SERVICE_TOKEN``,
+    ``SMTP_PASSWORD``) is recorded as a SHA-256 digest, never its value.
+    """
+    record: dict[str, str] = {}
+    for name in CONFIG_VARIABLES:
+        raw = env.get(name)
+        if name in config.BOOLEAN_VARIABLES:
+            record[name] = "true" if config.env_bool_from(env, name) else "false"
+            continue
+        value = (raw or "").strip()
+        if not value:
+            continue
+        if name == "SANDBOX_FAULTS":
+            value = ",".join(sorted({f.strip() for f in value.split(",") if f.strip()}))
+        elif is_secret_variable(name):
+            value = "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+        record[name] = value
+    return record
 
 
 # ----------------------------------------------------------------------------------------------- postgres
@@ -509,6 +555,7 @@ def _start(run: _Run, state_dir: Path, base_env: dict, ports: dict, faults: list
         "started_at": _now_iso(),
         "startup_seconds": round(time.monotonic() - t0, 2),
         "faults": faults,
+        "configuration": configuration_record(base_env),
         "services": {
             "api": {"url": url["api"], "health": "/health", "pid": run.procs["api"]["pid"]},
             "worker": {"url": url["worker"], "health": "/health", "pid": run.procs["worker"]["pid"]},

@@ -32,6 +32,7 @@ import webbrowser
 from collections.abc import Mapping
 from pathlib import Path
 
+from postdeploy import runmarker
 from postdeploy.errors import EnvironmentProblem, PostdeployError
 
 __all__ = [
@@ -47,6 +48,7 @@ DEFAULT_RESULTS = Path("reports/allure-results")
 DEFAULT_OUTPUT = Path("reports/html")
 HISTORY_FILE = "history.jsonl"
 HISTORY_LIMIT = 100
+INCOMPLETE_LABEL = "INCOMPLETE RUN"
 CLI_TIMEOUT_S = 180
 
 CATEGORY_TARGET = "Target defects"
@@ -314,6 +316,13 @@ def _has_results(results_dir: Path) -> bool:
     return results_dir.is_dir() and any(results_dir.glob("*-result.json"))
 
 
+def _no_results(results_dir: Path) -> ReportError:
+    return ReportError(
+        f"No Allure results in {results_dir}. Run the suite first (`pytest --env=NAME`, which writes them "
+        f"there by default, or pass `--alluredir={results_dir}`), then build the report again."
+    )
+
+
 def build_report(
     results_dir: Path,
     output_dir: Path,
@@ -321,21 +330,31 @@ def build_report(
     history_path: Path | None = None,
     single_file: bool = True,
     title: str = "postdeploy",
+    allow_incomplete: bool = False,
 ) -> Path:
     """Build the HTML report from ``results_dir`` into ``output_dir`` and return its ``index.html``.
 
     ``history_path`` defaults to ``history.jsonl`` next to ``output_dir`` (``reports/history.jsonl``); each
     build appends one line, which gives the trend charts, "new"/"fixed"/"regressed" marks and flaky detection.
     With ``single_file`` the report is one self-contained HTML file that opens from ``file://``.
+
+    Only results of a completed run are reported (see :mod:`postdeploy.runmarker`): results without a run
+    marker, or from a run that did not complete, raise :class:`ReportError` saying so. With
+    ``allow_incomplete`` they are built anyway, the report's name labelled "INCOMPLETE RUN", and the build
+    reads the history without adding to it (a partial run would distort trends and flaky detection).
     """
     results_dir = Path(results_dir).resolve()
     output_dir = Path(output_dir).resolve()
     history = Path(history_path).resolve() if history_path else output_dir.parent / HISTORY_FILE
+    if runmarker.read(results_dir) is None and not _has_results(results_dir):
+        raise _no_results(results_dir)
+    incomplete = runmarker.incomplete_reason(results_dir)
+    if incomplete and not allow_incomplete:
+        raise ReportError(incomplete[0].upper() + incomplete[1:])
     if not _has_results(results_dir):
-        raise ReportError(
-            f"No Allure results in {results_dir}. Run the suite first (`pytest --env=NAME`, which writes them "
-            f"there by default, or pass `--alluredir={results_dir}`), then build the report again."
-        )
+        raise _no_results(results_dir)
+    if incomplete:
+        title = f"{title} [{INCOMPLETE_LABEL}]"
     command = find_allure()
 
     env_props = _read_properties(results_dir / "environment.properties")
@@ -361,6 +380,11 @@ def build_report(
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".report-", dir=output_dir.parent) as tmp:
         tmp_path = Path(tmp)
+        if incomplete:  # read the history, add nothing to it: the copy is thrown away with tmp
+            scratch = tmp_path / HISTORY_FILE
+            if history.is_file():
+                shutil.copyfile(history, scratch)
+            config["historyPath"] = str(scratch)
         config_file = tmp_path / "allurerc.json"
         config_file.write_text(json.dumps(config, indent=2), encoding="utf-8")
         staging = tmp_path / "html"
@@ -408,7 +432,8 @@ def build_report(
 
 
 def main(argv: list[str]) -> int:
-    """``postdeploy report [--results DIR] [--output DIR] [--open]``: build the HTML report, print its path."""
+    """``postdeploy report [--results DIR] [--output DIR] [--open] [--allow-incomplete]``: build the HTML report,
+    print its path."""
     parser = argparse.ArgumentParser(
         prog="postdeploy report",
         description="Build the HTML report (one file that opens from disk) from the Allure results of a run.",
@@ -423,9 +448,16 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--title", default="postdeploy", help="report title (default: %(default)s)")
     parser.add_argument("--open", action="store_true", help="open the report in the default browser")
+    parser.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="build a report from the results of a run that did not complete (interrupted, or stopped before its "
+        f"scenarios), its name labelled {INCOMPLETE_LABEL}; without it such results are refused",
+    )
     args = parser.parse_args(argv)
     try:
-        index = build_report(args.results, args.output, history_path=args.history, title=args.title)
+        index = build_report(args.results, args.output, history_path=args.history, title=args.title,
+                             allow_incomplete=args.allow_incomplete)
     except ReportError as exc:
         print(f"postdeploy report: {exc}", file=sys.stderr)
         return 1

@@ -86,3 +86,77 @@ def test_failed_start_names_component_and_cleans_up(tmp_path):
     time.sleep(0.1)
     assert _procs_mentioning(str(sd)) == [] and not (sd / "pgdata").exists()
     assert launcher.status(sd) is None and launcher.stop(sd) is False
+
+
+# ---- the configuration a sandbox was started with, and a run that asks for another ---------------------------
+
+
+def test_state_records_the_configuration_it_was_started_with(sandbox):
+    recorded = sandbox.state["configuration"]
+    assert recorded["RATE_LIMIT_PER_MINUTE"] == "100000" and recorded["SMTP_RETRY_BACKOFF_MS"] == "50"
+    assert {recorded[n] for n in ("DEBUG", "ENABLE_DOCS", "MAINTENANCE_MODE")} == {"false"}
+    assert "JWT_SECRET" not in recorded and "SMTP_PORT" not in recorded  # chosen by the launcher, not given
+    on_disk = json.loads((Path(sandbox.state["state_dir"]) / "state.json").read_text())
+    assert on_disk["configuration"] == recorded
+
+
+def test_configuration_record_normalises_and_never_holds_a_secret():
+    record = launcher.configuration_record({"DEBUG": " Yes ", "SANDBOX_FAULTS": "slow_api, auth_bypass",
+                                            "JWT_SECRET": "s3cret-value", "CORS_ORIGINS": "*", "LOG_LEVEL": "",
+                                            "UNRELATED": "x"})
+    assert record["DEBUG"] == "true" and record["ENABLE_DOCS"] == "false"
+    assert record["SANDBOX_FAULTS"] == "auth_bypass,slow_api" and record["CORS_ORIGINS"] == "*"
+    assert record["JWT_SECRET"].startswith("sha256:") and "s3cret-value" not in json.dumps(record)
+    assert "LOG_LEVEL" not in record and "UNRELATED" not in record
+    assert set(launcher.CONFIG_VARIABLES) >= {"CORS_ORIGINS", "ENABLE_DOCS", "DEBUG", "MAINTENANCE_MODE",
+                                              "LOG_LEVEL", "SMTP_HOST", "SMTP_PORT", "SANDBOX_FAULTS", "JWT_SECRET"}
+
+
+def test_configuration_mismatches_name_both_values_and_hide_secrets():
+    from postdeploy import local
+
+    state = {"state_dir": "/srv/shared", "started_at": "2026-01-01T00:00:00+00:00",
+             "configuration": launcher.configuration_record({"RATE_LIMIT_PER_MINUTE": "100000",
+                                                             "JWT_SECRET": "theirs", "SANDBOX_FAULTS": "slow_api"})}
+    # what the sandbox has, written another way, agrees; unset variables are not compared
+    same = {"RATE_LIMIT_PER_MINUTE": "100000", "DEBUG": "false", "JWT_SECRET": "theirs", "LOG_LEVEL": "",
+            "SANDBOX_FAULTS": " slow_api ", "PATH": "/usr/bin"}
+    assert local.configuration_mismatches(state, same) == []
+    found = local.configuration_mismatches(state, {"DEBUG": "1", "JWT_SECRET": "mine", "SMTP_PORT": "1",
+                                                   "RATE_LIMIT_PER_MINUTE": "100000"})
+    assert [(m.name, m.here, m.sandbox) for m in found] == [
+        ("DEBUG", "'1'", "'false'"),
+        ("JWT_SECRET", "set (value hidden)", "another value (hidden)"),
+        ("SMTP_PORT", "'1'", "not set (the sandbox's default)"),
+    ]
+    message = local.mismatch_message(state, found)
+    assert "mine" not in message and "theirs" not in message
+    assert "DEBUG is '1' here but 'false' in the sandbox" in message
+    assert "`postdeploy sandbox down`" in message and "unset DEBUG, JWT_SECRET, SMTP_PORT" in message
+    # a sandbox started before the launcher recorded its configuration: every variable set is a doubt
+    old = local.configuration_mismatches({"state_dir": "/srv/shared"}, {"CORS_ORIGINS": "*"})
+    assert [(m.name, m.sandbox) for m in old] == [
+        ("CORS_ORIGINS", "unknown (its launcher did not record its configuration)")]
+
+
+def test_a_run_with_other_settings_does_not_silently_reuse_the_shared_sandbox(sandbox, monkeypatch):
+    from postdeploy import local
+    from postdeploy.errors import SandboxStartError
+
+    for name in launcher.CONFIG_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("POSTDEPLOY_SANDBOX_DIR", sandbox.state["state_dir"])
+    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "100000")
+    variables, stop = local.ensure_sandbox()  # a subset of its settings, equal: reused
+    assert stop is None and variables["SANDBOX_API_URL"] == sandbox.api
+
+    monkeypatch.setenv("DEBUG", "true")
+    monkeypatch.setenv("SERVICE_TOKEN", "my-own-token")
+    with pytest.raises(SandboxStartError) as info:
+        local.ensure_sandbox()
+    message = str(info.value)
+    assert f"a shared sandbox is running ({sandbox.state['state_dir']}" in message
+    assert "DEBUG is 'true' here but 'false' in the sandbox" in message
+    assert "SERVICE_TOKEN is set (value hidden) here" in message and "my-own-token" not in message
+    assert "RATE_LIMIT_PER_MINUTE" not in message
+    assert launcher.status(Path(sandbox.state["state_dir"])) is not None  # refused, and left running

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from postdeploy import report
+from postdeploy import report, runmarker
 from postdeploy.report import (
     CATEGORY_ENVIRONMENT,
     CATEGORY_FLAKY,
@@ -132,6 +132,21 @@ def _results_by_name(data: dict) -> dict[str, dict]:
     return {v["name"]: v for k, v in data.items() if k.startswith("data/test-results/")}
 
 
+def _mark(results: Path, *, run_id: str, exitstatus: int | None) -> None:
+    """The run marker the plugin writes (start, and finish unless ``exitstatus`` is None: a run cut short)."""
+    runmarker.start(results, run_id=run_id, environment="staging")
+    if exitstatus is not None:
+        runmarker.finish(results, exitstatus=exitstatus)
+
+
+def _copy_results(results: Path, target: Path) -> Path:
+    target.mkdir(parents=True)
+    for path in results.iterdir():
+        if path.name != runmarker.MARKER_FILE:
+            (target / path.name).write_bytes(path.read_bytes())
+    return target
+
+
 @pytest.fixture(scope="module")
 def three_runs(tmp_path_factory):
     """Three runs (login fails, passes, fails), each built into a report with one shared history file."""
@@ -147,6 +162,7 @@ def three_runs(tmp_path_factory):
     for run, login_ok in enumerate((False, True, False), start=1):
         results = reports / f"allure-results-{run}"
         _run_suite(project, results, login_ok=login_ok)
+        _mark(results, run_id=f"run-{run}", exitstatus=1)
         write_run_metadata(
             results,
             environment="staging",
@@ -285,3 +301,63 @@ def test_main_reports_errors_without_traceback(tmp_path, capsys):
     assert code == 1
     err = capsys.readouterr().err
     assert "No Allure results" in err and "Traceback" not in err
+
+
+# ---- results of a run that did not complete ------------------------------------------------------------------
+
+
+def test_run_marker_says_whether_the_run_completed(tmp_path):
+    results = tmp_path / "allure-results"
+    runmarker.start(results, run_id="20260101-abc", environment="prod")
+    marker = runmarker.read(results)
+    assert marker["run_id"] == "20260101-abc" and marker["environment"] == "prod"
+    assert marker["completed"] is False and marker["started"]
+    assert "did not complete" in runmarker.incomplete_reason(results)
+    for exitstatus, completed in [(0, True), (1, True), (5, True), (8, True), (10, True),
+                                  (pytest.ExitCode.INTERRUPTED, False), (3, False), (4, False)]:
+        runmarker.finish(results, exitstatus=exitstatus)
+        marker = runmarker.read(results)
+        assert (marker["completed"], marker["exitstatus"]) == (completed, int(exitstatus))
+        assert marker["run_id"] == "20260101-abc" and marker["finished"]
+        assert (runmarker.incomplete_reason(results) is None) is completed
+    runmarker.forget_previous(results, tmp_path / "junit.xml")
+    assert runmarker.read(results) is None
+
+
+def test_results_without_a_marker_are_refused(three_runs, tmp_path):
+    results = _copy_results(three_runs[1][0][0], tmp_path / "unmarked")
+    with pytest.raises(ReportError) as info:
+        build_report(results, tmp_path / "html")
+    message = str(info.value)
+    assert message.startswith(f"The results in {results} carry no run marker")
+    assert "--allow-incomplete" in message and "\n" not in message
+    assert not (tmp_path / "html").exists()
+
+
+def test_results_of_an_interrupted_run_are_refused_with_its_run_id(three_runs, tmp_path, capsys):
+    results = _copy_results(three_runs[1][0][0], tmp_path / "interrupted")
+    _mark(results, run_id="20260101-cut", exitstatus=pytest.ExitCode.INTERRUPTED)
+    with pytest.raises(ReportError, match=r"are from a run that did not complete \(.*run id 20260101-cut"):
+        build_report(results, tmp_path / "html")
+    _mark(results, run_id="20260101-killed", exitstatus=None)  # killed: the marker still says not completed
+    assert report.main(["--results", str(results), "--output", str(tmp_path / "html")]) == 1
+    err = capsys.readouterr().err
+    assert "did not complete" in err and "20260101-killed" in err and "--allow-incomplete" in err
+    assert "Traceback" not in err and not (tmp_path / "html").exists()
+
+
+def test_allow_incomplete_builds_a_report_labelled_incomplete_without_touching_history(three_runs, tmp_path, capsys):
+    results = _copy_results(three_runs[1][0][0], tmp_path / "interrupted")
+    _mark(results, run_id="20260101-cut", exitstatus=2)
+    history = tmp_path / "history.jsonl"
+    history.write_bytes((three_runs[0] / "history.jsonl").read_bytes())
+    before = history.read_bytes()
+    code = report.main(["--results", str(results), "--output", str(tmp_path / "html"), "--history", str(history),
+                        "--title", "postdeploy demo", "--allow-incomplete"])
+    assert code == 0, capsys.readouterr().err
+    index = Path(capsys.readouterr().out.strip())
+    html = index.read_text(encoding="utf-8")
+    options = json.loads(re.search(r"window\.allureReportOptions = (\{.*\})", html).group(1))
+    assert options["reportName"] == "postdeploy demo [INCOMPLETE RUN]"
+    assert history.read_bytes() == before  # a partial run adds nothing to the trends
+    assert set(_results_by_name(_report_data(index))) >= {"Health endpoint answers"}
