@@ -13,12 +13,23 @@ ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 240
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """How one scenario ended, as the run's JUnit file records it."""
+
+    outcome: str       # passed | failed | error | skipped
+    verdict: str = ""  # the verdict kind the plugin recorded (postdeploy.verdicts.Kind)
+    step: str = ""     # the failing step, as written (Given/When/Then)
+    message: str = ""  # the first line of the failure or skip message
+
+
 @dataclass
 class Run:
     returncode: int
     output: str
     reports: Path
     outcomes: dict[str, str] = field(default_factory=dict)  # scenario test name -> passed|failed|error|skipped
+    details: dict[str, Outcome] = field(default_factory=dict)
 
     def named(self, outcome: str) -> set[str]:
         return {name for name, seen in self.outcomes.items() if seen == outcome}
@@ -30,6 +41,11 @@ class Run:
     @property
     def passed(self) -> set[str]:
         return self.named("passed")
+
+    @property
+    def not_passed(self) -> dict[str, Outcome]:
+        """Every scenario whose verdict is not a pass (skips by policy, 'not_applicable', excluded)."""
+        return {name: seen for name, seen in self.details.items() if seen.verdict not in ("passed", "not_applicable")}
 
 
 def run_features(sandbox_dir: Path | None, reports: Path, *args: str, env_extra: dict[str, str] | None = None,
@@ -48,9 +64,13 @@ def run_features(sandbox_dir: Path | None, reports: Path, *args: str, env_extra:
     junit = reports / "junit.xml"
     if junit.exists():
         for case in ET.parse(junit).getroot().iter("testcase"):
-            outcome = "passed"
+            outcome, message = "passed", ""
             for child in case:
                 if child.tag in ("failure", "error", "skipped"):
                     outcome = {"failure": "failed"}.get(child.tag, child.tag)
+                    message = (child.get("message") or "").strip().splitlines()[0] if child.get("message") else ""
+            properties = {p.get("name"): p.get("value") for p in case.iter("property")}
             run.outcomes[case.get("name")] = outcome
+            run.details[case.get("name")] = Outcome(outcome, properties.get("verdict", ""),
+                                                    properties.get("failing_step", ""), message)
     return run

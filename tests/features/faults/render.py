@@ -1,0 +1,62 @@
+"""Renders docs/fault-matrix.md from the fault modules: ``python tests/features/faults/render.py``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+
+HEADER = """\
+# The fault matrix: every check proven at the step that fails
+
+Generated from `tests/features/faults/` by `python tests/features/faults/render.py`; do not edit by hand
+(a self-test fails when this file and the matrix disagree).
+
+A check that no fault has ever failed is not done. For each fault below, `tests/features/test_fault_matrix.py`
+starts a sandbox broken that way, runs `pytest --env=local -m smoke` against it exactly as a user would, and
+asserts, for every scenario that does not pass, **the failing step, the verdict kind and a fragment of the
+first line of its message**; every other scenario must pass. A second test asserts that every `Then` step
+written in `features/` is the failing step of at least one fault. `tests/features/test_healthy.py` runs the
+same features against a healthy sandbox: all pass. Faults are environment variables named as the seeds name
+them, `SANDBOX_FAULTS` switches for defects configuration cannot express ([sandbox.md](sandbox.md) has the
+table), or a dependency taken down. Verdict kinds are explained in [verdicts.md](verdicts.md).
+"""
+
+
+def _config(fault) -> str:
+    if not fault.config:
+        return "(healthy configuration)"
+    return ", ".join(f"`{k}={v}`" for k, v in fault.config.items())
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(faults) -> str:
+    out = [HEADER]
+    for family in dict.fromkeys(f.family for f in faults):
+        out += [f"## {family}", ""]
+        for fault in (f for f in faults if f.family == family):
+            out += [f"### `{fault.id}`", "", f"{fault.why or 'Configuration: ' + _config(fault)}", "",
+                    f"Sandbox: {_config(fault)}", "",
+                    "| scenario | failing step | verdict | first line contains |", "|---|---|---|---|"]
+            for name, failure in sorted(fault.failures.items()):
+                out.append(f"| `{_cell(name)}` | {_cell(failure.step)} | {failure.kind.replace('_', ' ')} "
+                           f"| {_cell(failure.message)} |")
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main() -> int:
+    sys.path.insert(0, str(HERE.parent))
+    from test_fault_matrix import FAULTS  # noqa: PLC0415 (the matrix lives beside the test that runs it)
+
+    (ROOT / "docs" / "fault-matrix.md").write_text(markdown(FAULTS))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
