@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from . import __version__, environment, redact, verdicts
+from . import __version__, environment, redact, runmarker, verdicts
 from .auth import Credentials, Sessions
 from .environment import Environment
 from .errors import (
@@ -90,6 +90,7 @@ def pytest_configure(config: pytest.Config) -> None:
         env, secrets = environment.load(name, directory, provide=provide)
     except EnvironmentProblem as exc:
         _stop_sandbox(config)
+        _default_outputs(config)  # the previous run's results must not pass for this one's
         raise pytest.UsageError(f"postdeploy: {exc}") from None
     redact.register(*secrets)
     config.stash[_ENV_KEY] = env
@@ -112,6 +113,8 @@ def _default_outputs(config: pytest.Config) -> None:
         config.option.allure_report_dir = str(results)
     if getattr(config.option, "xmlpath", None) is None and not _is_worker(config):
         config.option.xmlpath = str(reports / "junit.xml")
+    if not config.option.collectonly and not _is_worker(config):
+        runmarker.forget_previous(config.option.allure_report_dir, getattr(config.option, "xmlpath", None))
 
 
 def _sandbox_variables(config: pytest.Config, raw: dict[str, Any]) -> dict[str, str]:
@@ -126,6 +129,7 @@ def _sandbox_variables(config: pytest.Config, raw: dict[str, Any]) -> dict[str, 
     variables, stop = local.ensure_sandbox()
     if stop is not None:
         config.stash[_STOP_KEY] = stop
+        local.install_signal_cleanup(stop)  # SIGTERM/SIGINT/SIGHUP and interpreter exit stop it too
     os.environ.update(variables)  # xdist workers inherit them and never start a sandbox of their own
     config.stash[_EXPORTED_KEY] = list(variables)
     return variables
@@ -192,6 +196,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     unreachable = preflight(env) if ran else {}
     os.environ[_UNREACHABLE_VAR] = json.dumps(unreachable)
     os.environ[_PREFLIGHT_VAR] = "1" if ran else ""
+    runmarker.start(config.option.allure_report_dir, run_id=os.environ.get(_RUN_ID_VAR, ""), environment=env.name)
 
 
 def _unreachable() -> dict[str, str]:
@@ -285,8 +290,13 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         entries = [(nodeid, line) for nodeid, (seen, line) in tally.items() if seen is kind]
         if entries:
             terminalreporter.section(title, red=kind is not Kind.INCONCLUSIVE, yellow=kind is Kind.INCONCLUSIVE)
+            by_line: dict[str, list[str]] = {}
             for nodeid, line in entries:
-                terminalreporter.line(f"{nodeid.rsplit('::', 1)[-1]}: {line}")
+                by_line.setdefault(line, []).append(nodeid.rsplit("::", 1)[-1])
+            for line, names in by_line.items():  # one cause, said once: "... (9 scenarios)"
+                more = ", ..." if len(names) > 3 else ""
+                who = names[0] if len(names) == 1 else f"{len(names)} scenarios ({', '.join(names[:3])}{more})"
+                terminalreporter.line(f"{who}: {line}")
     requests = config.stash.get(_REQUESTS_KEY, {})
     if requests:
         terminalreporter.line("requests sent: " + ", ".join(f"{k}={v}" for k, v in sorted(requests.items())))
@@ -391,6 +401,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         **{f"requests.{n}": str(c) for n, c in sorted(config.stash.get(_REQUESTS_KEY, {}).items())},
     }
     report.write_run_metadata(Path(results), environment=env.name, properties=properties)
+    runmarker.finish(results, exitstatus=session.exitstatus)
 
 
 # ---- fixtures ----------------------------------------------------------------------------

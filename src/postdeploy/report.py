@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from postdeploy import runmarker
-from postdeploy.errors import EnvironmentProblem, PostdeployError
+from postdeploy.errors import EnvironmentProblem, MissingSecret, PostdeployError, SuiteError
 
 __all__ = [
     "ReportError",
@@ -51,19 +51,21 @@ HISTORY_LIMIT = 100
 INCOMPLETE_LABEL = "INCOMPLETE RUN"
 CLI_TIMEOUT_S = 180
 
+# One category per verdict kind (postdeploy.verdicts), plus flaky failures.
 CATEGORY_TARGET = "Target defects"
-CATEGORY_ENVIRONMENT = "Environment and suite errors"
-CATEGORY_OTHER_BROKEN = "Other suite errors (broken)"
+CATEGORY_ENVIRONMENT = "Environment errors"
+CATEGORY_OTHER_BROKEN = "Suite errors"
+CATEGORY_INCONCLUSIVE = "Inconclusive"
 CATEGORY_FLAKY = "Flaky (failed now, passed recently)"
 
 # Always listed, even if a subclass module was not imported when the metadata is written.
 _KNOWN_ENVIRONMENT_PROBLEMS = (
     "EnvironmentProblem",
-    "EnvironmentFileError",
     "MissingSecret",
     "ServiceUnreachable",
-    "UnsafeOperation",
+    "AlreadyReported",
     "SandboxStartError",
+    "BrowserUnavailable",
 )
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -79,11 +81,13 @@ class ReportError(PostdeployError):
 
 
 def _environment_problem_names() -> list[str]:
+    """Exceptions whose verdict is *environment error*: EnvironmentProblem's subclasses that are not also
+    suite errors (a wrong environment file), except a missing secret, which is the environment's."""
     names = list(_KNOWN_ENVIRONMENT_PROBLEMS)
     todo = [EnvironmentProblem]
     while todo:
         cls = todo.pop()
-        if cls.__name__ not in names:
+        if cls.__name__ not in names and (not issubclass(cls, SuiteError) or issubclass(cls, MissingSecret)):
             names.append(cls.__name__)
         todo.extend(cls.__subclasses__())
     return names
@@ -93,8 +97,11 @@ def categories() -> list[dict]:
     """The category rules, in the Allure 2 ``categories.json`` format (Allure 3 accepts it as config).
 
     Allure 3 puts a result in the *first* category that matches, and lists categories in this order:
-    flaky failures before the other failed results (target defects), then broken results raised by
-    :class:`~postdeploy.errors.EnvironmentProblem` subclasses, then any other broken result.
+    flaky failures before the other failed results (target defects: the plugin turns every target defect
+    into a failed result), then environment errors (broken results raised by the environment's problems,
+    and scenarios skipped because a service was reported unreachable), then every other broken result
+    (suite errors), then inconclusive scenarios (skipped with a reason that starts ``inconclusive:``).
+    Skips by policy (``not applicable:``) are in no category.
     Regexes are written so that they work both as a search (Allure 3, JavaScript) and as a full match
     (Allure 2, Java).
     """
@@ -102,9 +109,9 @@ def categories() -> list[dict]:
     message_regex = rf"^(?:[A-Za-z_][\w.]*\.)?(?:{alternatives})(?:[:\s][\s\S]*)?$"
     trace_regex = rf"^[\s\S]*:\d+: (?:[A-Za-z_][\w.]*\.)?(?:{alternatives})\s*$"
     environment_description = (
-        "The suite could not do its job: a service did not answer, an environment file is wrong, a secret "
-        "is missing, an unsafe operation was refused, or the sandbox did not start. Not a defect of the "
-        "deployment; fix the environment or the run and re-run."
+        "The suite could not reach or authenticate to what it needs before anything answered: a service did "
+        "not answer the preflight, a secret is missing, the browser or the sandbox did not start. Not a defect "
+        "of the deployment; fix the environment and re-run."
     )
     flaky = {
         "name": CATEGORY_FLAKY,
@@ -127,13 +134,24 @@ def categories() -> list[dict]:
     # Same name: Allure 3 merges the two rules into one category (message OR trace matches).
     environment_by_trace = {**environment_by_message, "traceRegex": trace_regex}
     del environment_by_trace["messageRegex"]
+    environment_skipped = {**environment_by_message, "matchedStatuses": ["skipped"],
+                           "messageRegex": r"^(?:Skipped: )?environment error: [\s\S]*$"}
     other = {
         "name": CATEGORY_OTHER_BROKEN,
-        "description": "The suite itself raised an unexpected error: most likely a bug in a step or in the "
-        "suite; read the trace.",
+        "description": "A feature or environment file is wrong (an undefined step, a Then with nothing to check, "
+        "an unknown service, a Gherkin syntax error, a writing step outside @mutating), or a step has a bug: "
+        "read the message and the trace.",
         "matchedStatuses": ["broken"],
     }
-    return [flaky, target, environment_by_message, environment_by_trace, other]
+    inconclusive = {
+        "name": CATEGORY_INCONCLUSIVE,
+        "description": "No verdict could be reached: the target rate-limited a check that is not about rate "
+        "limits, a dependency of the check is not configured, or a service it needs stopped answering earlier "
+        "(that was reported as a target defect).",
+        "matchedStatuses": ["skipped"],
+        "messageRegex": r"^(?:Skipped: )?inconclusive: [\s\S]*$",
+    }
+    return [flaky, target, environment_by_message, environment_by_trace, environment_skipped, other, inconclusive]
 
 
 def _escape_property(text: str, *, key: bool) -> str:
