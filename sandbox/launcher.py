@@ -347,6 +347,44 @@ def _terminate(procs: Mapping[str, dict], timeout: float = 5.0) -> bool:
     return any_alive
 
 
+def _kill_unrecorded_children(run: _Run, paths: list[str]) -> None:
+    """Kill (with their process groups) the children this process started for ``run`` that it did not record.
+
+    A start interrupted by a signal while ``Popen`` was starting a component (after the fork, before ``Popen``
+    returned) leaves a child that nothing recorded. It is a direct child of this process whose command line or
+    environment names the sandbox's directories (its log file, data or mail directory).
+    """
+    me = os.getpid()
+    known = {rec["pid"] for rec in run.procs.values()}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in known:
+            continue
+        pid = int(entry)
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != me:
+                continue
+            text = (Path(f"/proc/{pid}/cmdline").read_bytes() + Path(f"/proc/{pid}/environ").read_bytes()).decode(
+                errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+        if not any(p and p in text for p in paths):
+            continue
+        group = int(fields[2])
+        try:
+            if group == pid:  # its own group (start_new_session): the group holds what it started
+                os.killpg(group, signal.SIGKILL)
+            else:  # not yet in a session of its own: never signal this process's group
+                os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        _children.pop(pid, None)
+
+
 def _remove_data(state_dir: Path, dirs: list[str]) -> None:
     for d in dirs:
         p = Path(d)
@@ -430,6 +468,7 @@ def start(state_dir: Path, env: Mapping[str, str] | None = None, ports: Mapping[
             return _start(run, state_dir, base_env, dict(ports or {}), faults)
         except BaseException as e:
             _terminate(run.procs)
+            _kill_unrecorded_children(run, [str(state_dir), *run.dirs])
             _remove_data(state_dir, run.dirs)
             if isinstance(e, SandboxError):
                 raise

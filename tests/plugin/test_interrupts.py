@@ -221,7 +221,6 @@ pytestmark = pytest.mark.xdist_group("interrupts")
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
 def test_a_signal_during_the_scenarios_stops_the_private_sandbox(run, signum):
-    t0 = time.monotonic()
     private = run.wait_for("private sandbox", run.private_dir)
     state = run.wait_for("sandbox state.json", lambda: _read(private / "state.json"))
     run.wait_for("the slow scenario", run.flag.exists)
@@ -247,7 +246,6 @@ def test_a_signal_during_the_scenarios_stops_the_private_sandbox(run, signum):
     assert marker is not None and marker["completed"] is False and marker["exitstatus"] == 2
     with pytest.raises(report.ReportError, match="did not complete"):
         report.build_report(run.reports / "allure-results", run.base / "html")
-    assert time.monotonic() - t0 < 40
 
 
 def test_a_signal_while_the_private_sandbox_starts_stops_what_had_started(run):

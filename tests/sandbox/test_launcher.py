@@ -160,3 +160,36 @@ def test_a_run_with_other_settings_does_not_silently_reuse_the_shared_sandbox(sa
     assert "SERVICE_TOKEN is set (value hidden) here" in message and "my-own-token" not in message
     assert "RATE_LIMIT_PER_MINUTE" not in message
     assert launcher.status(Path(sandbox.state["state_dir"])) is not None  # refused, and left running
+
+
+def _procs_naming(text: str) -> list[int]:
+    """Live processes whose command line or environment names ``text``."""
+    found = []
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            blob = Path(f"/proc/{d}/cmdline").read_bytes() + Path(f"/proc/{d}/environ").read_bytes()
+        except OSError:
+            continue
+        if text in blob.decode(errors="replace") and pids_alive([int(d)]):
+            found.append(int(d))
+    return found
+
+
+def test_a_start_interrupted_while_spawning_leaves_no_unrecorded_process(tmp_path, monkeypatch):
+    """A signal that lands after Popen forked a component but before the launcher recorded it (SIGTERM to a run
+    whose private sandbox is starting): that child is found by what it names and killed too."""
+    original = launcher._Run.spawn
+
+    def spawn(self, name, cmd, env, log, cwd, **kw):
+        if name == "api":
+            subprocess.Popen(cmd, env=env, cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+            raise KeyboardInterrupt
+        return original(self, name, cmd, env, log, cwd, **kw)
+
+    monkeypatch.setattr(launcher._Run, "spawn", spawn)
+    sd = tmp_path / "interrupted"
+    with pytest.raises(KeyboardInterrupt):
+        launcher.start(sd, env=base_env())
+    time.sleep(0.1)
+    assert _procs_naming(str(sd)) == [] and not (sd / "pgdata").exists()
