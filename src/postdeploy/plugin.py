@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import time
 import uuid
@@ -300,7 +301,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     requests = config.stash.get(_REQUESTS_KEY, {})
     if requests:
         terminalreporter.line("requests sent: " + ", ".join(f"{k}={v}" for k, v in sorted(requests.items())))
-    terminalreporter.write_line(verdicts.summary_line(_counts(tally)), bold=True)
+    line = verdicts.summary_line(_counts(tally))
+    if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):  # not everything ran
+        line = re.sub(r"^postdeploy verdict: [A-Z ]+: (.*) \(exit code \d+\)$",
+                      rf"postdeploy verdict: NOT VERIFIED (run interrupted): \1 (exit code {int(exitstatus)})", line)
+    terminalreporter.write_line(line, bold=True)
 
 
 # ---- verdicts: every outcome is one kind; the exit code adds them up -----------------------
