@@ -145,6 +145,8 @@ class Expectations(_Model):
 class Safety(_Model):
     read_only: bool = True
     allowed_methods: list[str] | None = None
+    # A 429 on a check that is not about rate limits: wait for Retry-After up to this long, retry once.
+    rate_limit_wait_s: float = Field(default=30.0, ge=0)
 
     @field_validator("allowed_methods")
     @classmethod
