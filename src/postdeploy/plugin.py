@@ -302,9 +302,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if requests:
         terminalreporter.line("requests sent: " + ", ".join(f"{k}={v}" for k, v in sorted(requests.items())))
     line = verdicts.summary_line(_counts(tally))
-    if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):  # not everything ran
-        line = re.sub(r"^postdeploy verdict: [A-Z ]+: (.*) \(exit code \d+\)$",
-                      rf"postdeploy verdict: NOT VERIFIED (run interrupted): \1 (exit code {int(exitstatus)})", line)
+    final = int(config.stash.get(_EXIT_KEY, exitstatus))
+    if final in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):  # not everything ran
+        line = re.sub(r"^(postdeploy verdict: )[A-Z ]+(: .*)$", r"\1NOT VERIFIED (run interrupted)\2", line)
+    line = re.sub(r"\(exit code \d+\)$", f"(exit code {final})", line)  # pytest's own codes (5: nothing ran) stay
     terminalreporter.write_line(line, bold=True)
 
 
@@ -312,6 +313,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 _TALLY_KEY = pytest.StashKey[dict[str, tuple[Kind, str]]]()
 _REQUESTS_KEY = pytest.StashKey[dict[str, int]]()
+_EXIT_KEY = pytest.StashKey[int]()
 _STEP_KEY = pytest.StashKey[str]()
 _KIND_KEY = pytest.StashKey[Kind]()
 _RANK = {kind: rank for rank, kind in enumerate(
@@ -389,6 +391,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     counts = _counts(config.stash.get(_TALLY_KEY, {}))
     if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         session.exitstatus = verdicts.exit_code(counts)
+    config.stash[_EXIT_KEY] = int(session.exitstatus)
     results = config.option.allure_report_dir
     if not results:
         return
