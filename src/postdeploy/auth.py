@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import paths
+from . import evidence, paths
 from .environment import Environment
 from .errors import CheckFailed, EnvironmentFileError
 from .http import Clients, Exchange
@@ -57,10 +57,18 @@ class Sessions:
             )
         client = self.clients[auth.service]
         form = {auth.username_field: account.username, auth.password_field: account.password}
+        # attached only after the token it returns is registered, so that no token reaches the report
         if auth.kind == "form_login":
-            exchange = client.request("POST", auth.path, data=form)
+            exchange = client.request("POST", auth.path, data=form, attach=False)
         else:
-            exchange = client.request("POST", auth.path, json=form)
+            exchange = client.request("POST", auth.path, json=form, attach=False)
+        try:
+            return self._credentials_from(name, exchange)
+        finally:
+            evidence.text(f"POST {auth.path} -> {exchange.status} (sign-in as '{name}')", exchange.as_text())
+
+    def _credentials_from(self, name: str, exchange: Exchange) -> Credentials:
+        auth = self.env.auth
         if exchange.status >= 400:
             raise CheckFailed(
                 f"login as '{name}' failed: expected a 2xx answer, got {exchange.summary()} from {exchange.where}"

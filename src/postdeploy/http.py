@@ -105,7 +105,7 @@ def _pretty(body: bytes) -> str:
     try:
         text = _json.dumps(redact_json(_json.loads(body)), indent=2, ensure_ascii=False)
     except ValueError:
-        text = body.decode("utf-8", "replace")
+        text = redact(body.decode("utf-8", "replace"))  # before cutting: a secret split by the cut would leak its head
     return text if len(text) <= MAX_EVIDENCE_BODY else text[:MAX_EVIDENCE_BODY] + "\n... (truncated)"
 
 

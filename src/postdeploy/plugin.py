@@ -145,6 +145,7 @@ def _stop_sandbox(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     _stop_sandbox(config)
+    redact.uninstall_log_redaction()
     if config.stash.get(_ENV_KEY, None) is not None and not _is_worker(config):
         for name in (_UNREACHABLE_VAR, _PREFLIGHT_VAR, _RUN_ID_VAR, *config.stash.get(_EXPORTED_KEY, [])):
             os.environ.pop(name, None)
