@@ -36,7 +36,7 @@ from . import config, db
 
 log = logging.getLogger("api")
 disable_created_metrics()
-VERSION = "2.0.0"
+VERSION = config.RELEASE_VERSION
 EmailStr = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 
 
@@ -194,6 +194,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return finish(error_response(410, "API v1 has been removed; use /api/v2"), request, extra)
         if path.startswith("/api/") and "slow_api" in s.faults:
             await asyncio.sleep(1.5)
+        if "slow_api_routes" in s.faults and request.method == "GET" and path in ("/api/v1/orders", "/api/v2/orders"):
+            await asyncio.sleep(1.5)  # a listing that got slow in this release (N+1 queries); health stays fast
         try:
             response = await call_next(request)
         except Exception as e:  # unhandled: 500 with the same headers as every other answer
@@ -201,6 +203,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if isinstance(e, psycopg.Error):
                 log.error("database_exception: %s", e)
             response = error_response(500, "Internal Server Error", exc=e)
+        if "json_as_text_plain" in s.faults and path.startswith("/api/") and 200 <= response.status_code < 300 \
+                and response.headers.get("content-type", "").startswith("application/json"):
+            response.headers["content-type"] = "text/plain; charset=utf-8"
         route = request.scope.get("route")
         _observe(request, response, start, getattr(route, "path", "unmatched"))
         return finish(response, request, extra)
@@ -247,9 +252,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"id": claims["sub"], "email": claims.get("email"), "role": claims.get("role", "customer")}
 
     def _bypass_user() -> dict:
+        return _seeded_user("customer")
+
+    def _seeded_user(account: str) -> dict:
         with pool.connection() as conn:
             row = conn.execute("SELECT id, email, role FROM users WHERE email = %s",
-                               (db.ACCOUNTS["customer"]["email"],)).fetchone()
+                               (db.ACCOUNTS[account]["email"],)).fetchone()
             conn.commit()
         return {"id": str(row[0]), "email": row[1], "role": row[2]}
 
@@ -262,6 +270,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     admin_only = require("admin")
     staff_or_admin = require("admin", "staff")
+    # new_route_unprotected: the release's new v2 history route was registered without its auth dependency
+    v2_history_access = (lambda: _seeded_user("admin")) if "new_route_unprotected" in s.faults else staff_or_admin
+    # customer_gets_admin_data: the user listing checks that the caller is signed in, not that it is an admin
+    users_access = current_user if "customer_gets_admin_data" in s.faults else admin_only
 
     # ------------------------------------------------------------------------------------------- health, metrics
 
@@ -335,6 +347,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/v1/users/me", tags=["users"])
     def me(user: dict = Depends(current_user)):
+        if "wrong_identity" in s.faults and user["role"] == "staff":  # a cache keyed by the wrong field
+            return user_v1(load_user(_seeded_user("admin")["id"]))
         return user_v1(load_user(user["id"]))
 
     @app.get("/api/v2/users/me", tags=["v2"])
@@ -345,7 +359,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                          "preferences": prefs_body(row)}}
 
     @app.get("/api/v1/users", tags=["users"])
-    def list_users(user: dict = Depends(admin_only)):
+    def list_users(user: dict = Depends(users_access)):
         with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute("SELECT id, email, full_name, role, staff_notifications_enabled, "
                                "email_notifications_enabled, created_at FROM users ORDER BY created_at").fetchall()
@@ -414,7 +428,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/api/v2/notifications/history", tags=["v2"])
     def history_v2(status: Literal["pending", "sent", "failed"] | None = None,
                    cursor: str | None = None, limit: int = Query(20, ge=1, le=100),
-                   user: dict = Depends(staff_or_admin)):
+                   user: dict = Depends(v2_history_access)):
         where, args = ["true"], []
         if status:
             where.append("status = %s"); args.append(status)

@@ -32,7 +32,22 @@ FAULTS: dict[str, str] = {
     "rls_disabled": "row level security is disabled on notifications and activity.notifications",
     "email_template_missing": "the worker's customer receipt template is missing: receipts fail (error_type=other)",
     "v1_removed": "API v1 order and user routes answer 410 Gone (breaks old clients)",
+    # realistic bad releases that an old smoke suite passed (issue 12, "false greens")
+    "new_route_unprotected": "the release's new /api/v2/notifications/history route answers anonymous callers",
+    "customer_gets_admin_data": "GET /api/v1/users (admin only) answers any signed-in user with every account",
+    "wrong_identity": "GET /api/v1/users/me answers the staff account with the admin's record",
+    "json_as_text_plain": "the api's successful /api/* JSON answers are labelled text/plain",
+    "html_cached_immutable": "the frontend's pages are served with Cache-Control: public, max-age=31536000, immutable",
+    "slow_api_routes": "the api's order listings (/api/v1/orders, /api/v2/orders) take ~1.5 s more; health stays fast",
+    "i18n_empty": "/i18n/*.json answer 200 with an empty object {}",
+    "frontend_api_unreachable": "the frontend's server-side API URL is a closed port; its health still answers 200 "
+                                "status ok, with checks.api error",
+    "stale_instance": "the worker still runs the previous release: it reports version 1.1.0",
 }
+
+# The release every component reports at /version; stale_instance leaves the worker on the previous one.
+RELEASE_VERSION = "2.0.0"
+PREVIOUS_VERSION = "1.1.0"
 
 
 # Every environment variable a platform process reads as its configuration (the seeds' names, plus SANDBOX_FAULTS).

@@ -46,6 +46,8 @@ def create_app() -> FastAPI:
     faults = config.faults()
     api_base = config.env_str("API_BASE_URL", config.env_str("SANDBOX_API_URL", "http://127.0.0.1:8000")).rstrip("/")
     api_health_url = config.env_str("SANDBOX_API_URL", api_base).rstrip("/") + "/health"
+    if "frontend_api_unreachable" in faults:  # deployed with a wrong server-side API URL (a closed port)
+        api_health_url = "http://127.0.0.1:1/health"
     parts = urlsplit(api_base)
     api_origin = f"{parts.scheme}://{parts.netloc}"
     assets = Assets(STATIC_DIR)
@@ -106,7 +108,8 @@ def create_app() -> FastAPI:
 </body>
 </html>
 """
-        return Response(doc, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
+        cache = IMMUTABLE if "html_cached_immutable" in faults else "no-cache"
+        return Response(doc, media_type="text/html; charset=utf-8", headers={"Cache-Control": cache})
 
     @app.get("/health")
     def health():
@@ -118,9 +121,15 @@ def create_app() -> FastAPI:
         except (httpx.HTTPError, ValueError) as e:
             log.error("health: api check failed: %s", e)
             state = "error"
-        ok = state == "ok"
+        # frontend_api_unreachable: the health reports the API down but still answers "ok"
+        ok = state == "ok" or "frontend_api_unreachable" in faults
         return JSONResponse({"status": "ok" if ok else "error", "service": "frontend", "checks": {"api": state}},
                             status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
+
+    @app.get("/version")
+    def version():
+        return JSONResponse({"version": config.RELEASE_VERSION, "service": "frontend"},
+                            headers={"Cache-Control": "no-store"})
 
     @app.get("/")
     def root():
@@ -186,8 +195,8 @@ def create_app() -> FastAPI:
         path = I18N_DIR / f"{lang}.json"
         if "i18n_missing" in faults or lang not in ("en", "es") or not path.exists():
             return JSONResponse({"detail": "Not Found"}, status_code=404)
-        return Response(path.read_bytes(), media_type="application/json",
-                        headers={"Cache-Control": "public, max-age=300"})
+        body = b"{}" if "i18n_empty" in faults else path.read_bytes()  # a build step that lost the strings
+        return Response(body, media_type="application/json", headers={"Cache-Control": "public, max-age=300"})
 
     @app.get("/asset-manifest.json")
     def manifest():

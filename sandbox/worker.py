@@ -373,6 +373,10 @@ def make_server(s: Settings, m: Metrics, port: int) -> ThreadingHTTPServer:
             if path in ("/health", "/healthz"):
                 code, body = health(s)
                 self._send(code, json.dumps(body).encode(), "application/json")
+            elif path == "/version":
+                version = config.PREVIOUS_VERSION if "stale_instance" in s.faults else config.RELEASE_VERSION
+                self._send(200, json.dumps({"version": version, "service": "notification-service"}).encode(),
+                           "application/json")
             elif path == "/metrics":
                 if "worker_metrics_missing" in s.faults:  # deployed without its delivery instrumentation
                     self._send(200, b"# TYPE worker_up gauge\nworker_up 1\n", CONTENT_TYPE_LATEST)

@@ -141,3 +141,65 @@ def test_maintenance_mode(start_sandbox):
             assert r.json()["status"] == "maintenance"
         r = sb.http.get(sb.frontend + "/health")
         assert r.status_code == 503 and r.json()["checks"] == {"api": "maintenance"}
+
+
+def test_every_component_reports_the_release_version(sandbox):
+    for url in (sandbox.api, sandbox.worker, sandbox.frontend):
+        r = sandbox.http.get(url + "/version")
+        assert r.status_code == 200 and r.json()["version"] == config.RELEASE_VERSION, url
+    html = sandbox.http.get(sandbox.frontend + "/login")
+    assert html.headers["cache-control"] == "no-cache" and html.headers["content-type"].startswith("text/html")
+    r = sandbox.get("/api/v1/users/me", "staff")
+    assert r.headers["content-type"] == "application/json" and r.json()["email"] == "staff@example.com"
+
+
+def test_fault_group_bad_release(start_sandbox):
+    """The realistic bad releases the smoke family must catch (issue 12, "false greens"), one sandbox for all."""
+    faults = "new_route_unprotected,customer_gets_admin_data,wrong_identity,json_as_text_plain," \
+             "html_cached_immutable,slow_api_routes,i18n_empty,frontend_api_unreachable,stale_instance"
+    with start_sandbox(SANDBOX_FAULTS=faults) as sb:
+        assert sb.state["faults"] == faults.split(",")
+        # new_route_unprotected: the new v2 history route answers anonymous callers and customers; v1 is protected
+        r = sb.get("/api/v2/notifications/history")
+        assert r.status_code == 200 and "items" in r.json()
+        assert sb.get("/api/v2/notifications/history", "customer").status_code == 200
+        assert sb.get("/api/v1/notifications/history").status_code == 401
+        # customer_gets_admin_data: a customer lists every account; anonymous is still refused
+        r = sb.get("/api/v1/users", "customer")
+        assert r.status_code == 200
+        assert {"admin@example.com", "staff@example.com"} <= {u["email"] for u in r.json()["items"]}
+        assert sb.get("/api/v1/users").status_code == 401
+        assert sb.get("/api/v1/notifications/config", "customer").status_code == 403
+        # wrong_identity: staff is told it is the admin; the others are themselves
+        assert sb.get("/api/v1/users/me", "staff").json()["email"] == "admin@example.com"
+        assert sb.get("/api/v1/users/me", "customer").json()["email"] == "customer@example.com"
+        assert sb.get("/api/v2/users/me", "staff").json()["data"]["email"] == "staff@example.com"
+        # json_as_text_plain: 2xx JSON under /api/ is labelled text/plain (still JSON); errors and /health are not
+        r = sb.get("/api/v1/health")
+        assert r.headers["content-type"] == "text/plain; charset=utf-8" and r.json()["status"] == "ok"
+        assert sb.get("/api/v1/users/me").headers["content-type"] == "application/json"
+        assert sb.http.get(sb.api + "/health").headers["content-type"] == "application/json"
+        # html_cached_immutable: pages cached for a year; assets as before
+        _, assets = _assets(sb, "/login")
+        assert sb.http.get(sb.frontend + "/login").headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert sb.http.get(sb.frontend + assets[0]).headers["cache-control"] == "public, max-age=31536000, immutable"
+        # slow_api_routes: the order listings are slow, health and other routes are not
+        sb.auth("staff")
+        started = time.monotonic()
+        sb.get("/api/v1/orders", "staff")
+        slow = time.monotonic() - started
+        started = time.monotonic()
+        sb.get("/api/v1/health")
+        sb.get("/api/v1/users/me", "staff")
+        fast = time.monotonic() - started
+        assert slow >= 1.4 and fast < 1.0
+        # i18n_empty: the translation files are served, empty
+        r = sb.http.get(sb.frontend + "/i18n/en.json")
+        assert r.status_code == 200 and r.json() == {}
+        # frontend_api_unreachable: the frontend's health says ok, with its API check in error
+        r = sb.http.get(sb.frontend + "/health")
+        assert r.status_code == 200 and r.json() == {"status": "ok", "service": "frontend", "checks": {"api": "error"}}
+        # stale_instance: the worker runs the previous release; the api and the frontend the current one
+        assert sb.http.get(sb.worker + "/version").json()["version"] == config.PREVIOUS_VERSION
+        for url in (sb.api, sb.frontend):
+            assert sb.http.get(url + "/version").json()["version"] == config.RELEASE_VERSION
