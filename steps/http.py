@@ -500,3 +500,136 @@ def _(assets: list[Exchange]) -> None:
                 and not re.search(r"[.-][A-Za-z0-9_]{8,}\.(js|css)(\?|$)", a.url)]
     if unhashed:
         checks.fail(f"expected content-hashed asset names, these are not: {', '.join(unhashed)}")
+
+
+# ---- the release: routes and roles, identity, content types, caching, latency, versions ---
+
+@then("every route of the release answers each identity as the environment's routes table says")
+def _(env: Environment, sessions: Sessions, service_client) -> None:
+    """Ask every route of the environment's ``routes:`` table as each caller its row names (``anonymous`` or an account, signed in the way ``auth:`` says) and expect the status given there; every cell is checked, then every difference reported.
+
+    Example: Then every route of the release answers each identity as the environment's routes table says
+    """
+    checks.routes_and_roles(env, service_client, lambda account: sessions.credentials(account))
+
+
+@then(parsers.parse('every account sees its own username at "{username_path}" and role at "{role_path}" '
+                    'in "{path}" on the "{service}" service'))
+def _(env: Environment, sessions: Sessions, service_client, username_path: str, role_path: str, path: str,
+      service: str) -> None:
+    """Sign in as every account of the environment and ask a "who am I" endpoint: each must get its own ``username`` and ``role`` (from ``accounts:``) back at these JSON paths.
+
+    Example: Then every account sees its own username at "email" and role at "role" in "/api/v1/users/me" on the "api" service
+    """
+    rows, problems, compared = [], [], 0
+    for name in env.accounts:
+        account = env.account(name)
+        expected = {field: (at, value) for field, at, value in (("username", username_path, account.username),
+                                                                 ("role", role_path, account.role)) if value}
+        compared += len(expected)
+        exchange = service_client(service).request("GET", expand(env, path),
+                                                    headers=list(sessions.credentials(name).headers))
+        found = checks.identity_problems(exchange, name, expected)
+        rows.append({"account": name, "expected": ", ".join(f"{f}={v}" for f, (_, v) in expected.items()),
+                     "status": exchange.status, "verdict": "its own" if not found else "; ".join(found)})
+        problems += found
+    if not compared:
+        raise Inconclusive(f"the accounts of environment '{env.name}' have neither a username nor a role to compare")
+    checks.problems_first("identity of every account", rows, problems, "accounts")
+
+
+@then(parsers.parse('these requests to the "{service}" service answer with the content types:'))
+def _(env: Environment, service_client, credentials, service: str, datatable) -> None:
+    """Send each request of the table (``method``, ``path``) as the current identity and expect the media type of its ``content type`` column (``application/json``, ``text/html``; charset aside), whatever the status.
+
+    Example: Then these requests to the "api" service answer with the content types:
+    """
+    rows, problems = [], []
+    for row in _table(datatable):
+        exchange = _send(service_client, env, credentials, row.get("method") or "GET", service, row["path"])
+        problem = checks.content_type_problem(exchange, row["content type"])
+        rows.append({"request": f"{exchange.method} {row['path']}", "expected": row["content type"],
+                     "seen": exchange.headers.get("content-type", "(none)"), "status": exchange.status,
+                     "ok": problem is None})
+        problems += [problem] if problem else []
+    checks.problems_first("content types", rows, problems, "requests")
+
+
+@then(parsers.parse('these pages of the "{service}" service are never cached as immutable nor for more than '
+                    '{seconds:d} seconds:'))
+def _(env: Environment, service_client, credentials, service: str, seconds: int, datatable) -> None:
+    """HTML must be revalidated so that a release reaches users: GET each ``path`` of the table; its Cache-Control may not say ``immutable`` nor a ``max-age``/``s-maxage`` beyond this.
+
+    Example: Then these pages of the "frontend" service are never cached as immutable nor for more than 300 seconds:
+    """
+    rows, problems = [], []
+    for row in _table(datatable):
+        exchange = _send(service_client, env, credentials, "GET", service, row["path"])
+        problem = checks.page_cache_problem(exchange, seconds)
+        rows.append({"page": row["path"], "status": exchange.status,
+                     "cache-control": exchange.headers.get("cache-control", "(absent)"), "ok": problem is None})
+        problems += [problem] if problem else []
+    checks.problems_first("page caching", rows, problems, "pages")
+
+
+@then(parsers.parse('these requests to the "{service}" service answer JSON with at least {count:d} entries:'))
+def _(env: Environment, service_client, credentials, service: str, count: int, datatable) -> None:
+    """Each request of the table (``method``, ``path``) answers 2xx JSON holding at least this many values, nested ones counted one by one: a translation file or a configuration that loads as ``{}`` fails.
+
+    Example: Then these requests to the "frontend" service answer JSON with at least 10 entries:
+    """
+    rows, problems = [], []
+    for row in _table(datatable):
+        exchange = _send(service_client, env, credentials, row.get("method") or "GET", service, row["path"])
+        problem = checks.entries_problem(exchange, count)
+        try:
+            entries = checks.json_entries(exchange.json())
+        except ValueError:
+            entries = "not JSON"
+        rows.append({"request": f"{exchange.method} {row['path']}", "status": exchange.status, "entries": entries,
+                     "ok": problem is None})
+        problems += [problem] if problem else []
+    checks.problems_first("JSON entries", rows, problems, "requests")
+
+
+@then(parsers.parse('these requests to the "{service}" service answer within the "{objective}" objective:'))
+def _(env: Environment, service_client, credentials, service: str, objective: str, datatable) -> None:
+    """Time each request of the table (``method``, ``path``) as the current identity: each must succeed within an objective of the environment (``objectives:``, in milliseconds), so real routes are measured, not only health.
+
+    Example: Then these requests to the "api" service answer within the "api_latency_ms" objective:
+    """
+    limit = env.objective(objective)
+    rows, problems = [], []
+    for row in _table(datatable):
+        exchange = _send(service_client, env, credentials, row.get("method") or "GET", service, row["path"])
+        problem = checks.latency_problem(exchange, objective, limit)
+        rows.append({"request": f"{exchange.method} {row['path']}", "status": exchange.status,
+                     "ms": round(exchange.elapsed_ms), "objective ms": limit, "ok": problem is None})
+        problems += [problem] if problem else []
+    checks.problems_first(f"latency against '{objective}'", rows, problems, "requests")
+
+
+@then("every service reports the release version")
+def _(env: Environment, service_client) -> None:
+    """Ask every service listed under ``release.services`` for the version it runs (its ``path``, then a ``json`` path, a ``header`` or the body; ``samples`` times on fresh connections to reach every instance) and expect the release: ``$POSTDEPLOY_RELEASE_VERSION`` when set, else ``release.version``.
+
+    Example: Then every service reports the release version
+    """
+    expected, origin = checks.expected_release(env)
+    sources = env.section("release").services
+    if not sources:
+        raise Inconclusive(f"environment '{env.name}' does not say where its services report their version "
+                           "(release.services: name -> path, json)")
+    rows, problems = [], []
+    for name, source in sources.items():
+        client = service_client(name)
+        for sample in range(source.samples):
+            fresh = [("Connection", "close")] if source.samples > 1 else []
+            exchange = client.request("GET", expand(env, source.path), headers=fresh, attach=sample == 0)
+            seen = checks.reported_version(exchange, source)
+            problem = checks.version_problem(name, seen, expected, origin, exchange, source)
+            rows.append({"service": name, "sample": sample + 1, "url": exchange.url, "version": seen,
+                         "expected": expected, "ok": problem is None})
+            if problem and problem not in problems:
+                problems.append(problem)
+    checks.problems_first("version of every service", rows, problems, "answers")

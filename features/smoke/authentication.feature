@@ -1,7 +1,7 @@
 @smoke
 Feature: Sign-in works and protected endpoints stay protected
   Checklist: "User login works", "JWT validation working", "Login with v1.1.0 account",
-  "Permissions working".
+  "Permissions working", "All routes accessible" (to the roles that may call them, and to no one else).
 
   Scenario: Every test account signs in and its token is accepted
     Then every account can sign in and "/api/v1/users/me" on the "api" service accepts its credentials
@@ -34,3 +34,9 @@ Feature: Sign-in works and protected endpoints stay protected
       | method | path                          | status |
       | GET    | /api/v1/notifications/config  | 403    |
       | GET    | /api/v1/notifications/history | 403    |
+
+  Scenario: Every route of the release answers each caller as the environment lists
+    Then every route of the release answers each identity as the environment's routes table says
+
+  Scenario: Every account is served its own identity
+    Then every account sees its own username at "email" and role at "role" in "/api/v1/users/me" on the "api" service

@@ -3,7 +3,8 @@ Feature: Services are up and healthy
   After a release every service of the deployment answers its health endpoint, and the answer
   says that its own dependencies (database, SMTP, the API) are up.
   Checklist: "Service running and healthy", "Health endpoint responding: /health",
-  "Load balancer health check passing", "All workers responding".
+  "Load balancer health check passing", "All workers responding", "API response: 250 ms average",
+  "Verify: 100% traffic on v2.0.0".
 
   Scenario: Every service answers its health endpoint and reports its dependencies up
     Then every service answers its health check as the environment expects
@@ -24,3 +25,14 @@ Feature: Services are up and healthy
     Then the response status is not 503
     And the response header "Retry-After" is absent
     And the JSON at "status" is "ok"
+
+  Scenario: Signed-in API routes answer within the latency objective
+    Given I am signed in as "staff"
+    Then these requests to the "api" service answer within the "api_latency_ms" objective:
+      | method | path                          |
+      | GET    | /api/v1/users/me              |
+      | GET    | /api/v1/orders                |
+      | GET    | /api/v1/notifications/history |
+
+  Scenario: Every service runs the release that should be live
+    Then every service reports the release version

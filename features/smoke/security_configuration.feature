@@ -2,7 +2,7 @@
 Feature: Production configuration is safe
   Checklist: "Helmet.js security headers enabled", "Security headers present",
   "CORS configured for production domains (NOT *)", "Disable API documentation in production",
-  "DEBUG=false", "Graceful error handling working".
+  "DEBUG=false", "Graceful error handling working", "API calls working" (JSON answers labelled as JSON).
 
   Scenario Outline: <service> sends the security headers
     When I send a GET request to "<path>" on the "<service>" service
@@ -37,3 +37,18 @@ Feature: Production configuration is safe
       | POST   | /api/v1/auth/login                   | {"email": [ |                                |
       | GET    | /api/v1/users/me                     |             | Authorization: Bearer not-a-jwt |
       | GET    | /api/v1/orders/not-a-number          |             |                                |
+
+  Scenario: API answers are JSON and pages are HTML
+    Given I am signed in as "customer"
+    Then these requests to the "api" service answer with the content types:
+      | method | path                                        | content type     |
+      | GET    | /api/v1/health                              | application/json |
+      | GET    | /api/v1/users/me                            | application/json |
+      | GET    | /api/v1/users/notification-preferences      | application/json |
+      | GET    | /api/v1/activity/notifications/unread-count | application/json |
+      | GET    | /version                                    | application/json |
+    And these requests to the "frontend" service answer with the content types:
+      | method | path          | content type     |
+      | GET    | /login        | text/html        |
+      | GET    | /dashboard    | text/html        |
+      | GET    | /i18n/en.json | application/json |

@@ -1,7 +1,8 @@
 @smoke
 Feature: Static assets are cached and translations load
   Checklist: "Static assets cached", "Static assets: 1-year cache with version hash",
-  "New bundle hashes deployed", "i18n files loaded".
+  "New bundle hashes deployed", "i18n files loaded", "Service worker updated" (pages revalidated,
+  so users get the new bundle).
 
   Scenario: Scripts and styles are content-hashed and cached for a long time
     When I fetch the static assets referenced by "/login" on the "frontend" service
@@ -13,3 +14,15 @@ Feature: Static assets are cached and translations load
       | method | path          | status |
       | GET    | /i18n/en.json | 200    |
       | GET    | /i18n/es.json | 200    |
+    And these requests to the "frontend" service answer JSON with at least 10 entries:
+      | method | path          |
+      | GET    | /i18n/en.json |
+      | GET    | /i18n/es.json |
+
+  Scenario: Pages are revalidated, never cached as immutable
+    Then these pages of the "frontend" service are never cached as immutable nor for more than 300 seconds:
+      | path                            |
+      | /login                          |
+      | /dashboard                      |
+      | /settings/notifications         |
+      | /settings/notifications/history |

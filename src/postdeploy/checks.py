@@ -7,13 +7,16 @@ and hide their own frames from tracebacks.
 from __future__ import annotations
 
 import json as _json
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import evidence, paths
-from .environment import HealthSpec
-from .errors import CheckFailed
+from .environment import ANONYMOUS, Environment, HealthSpec, expand
+from .errors import CheckFailed, Inconclusive
 from .http import Exchange
 from .redact import redact
 
@@ -170,3 +173,221 @@ def parse_literal(text: str) -> Any:
 
 def _j(value: Any) -> str:
     return _json.dumps(value, ensure_ascii=False, default=str)
+
+
+# ---- checks of a release: routes and roles, identity, content types, caching, latency, versions ----
+
+def problems_first(name: str, rows: list[dict[str, Any]], problems: list[str], what: str) -> None:
+    """A table check whose message starts with its first problem: attach every row checked, then fail
+    with the first problem (and how many more) as the first line, then every problem on a line of its own."""
+    __tracebackhide__ = True
+    evidence.table(name, rows)
+    if problems:
+        if len(problems) == 1:
+            fail(problems[0])
+        fail("\n".join([f"{problems[0]} (and {len(problems) - 1} more of the {len(rows)} {what} checked)",
+                         *(f"  - {p}" for p in problems)]))
+
+
+def statuses_text(codes: Iterable[int]) -> str:
+    return " or ".join(map(str, codes))
+
+
+def _cell_who(who: str) -> str:
+    return who if who == ANONYMOUS else f"'{who}'"
+
+
+def routes_and_roles(env: Environment, client_for: Callable[[str], Any],
+                     credentials_for: Callable[[str], Any], workers: int = 4) -> None:
+    """Ask every route of the environment's ``routes`` table as every caller its row names, and
+    expect the status the row gives that caller. Each account is first tried on its first route that is
+    closed to anonymous callers and should answer it 2xx: when that answers 401 its credentials are
+    refused, which is reported once and spares the target its other cells. The rest go out a few at a time; the table of every cell is
+    attached, and the exchange of every cell that differs."""
+    __tracebackhide__ = True
+    if not env.routes:
+        raise Inconclusive(f"environment '{env.name}' has no 'routes:' table: nothing says who may call which route")
+    callers = list(dict.fromkeys(who for route in env.routes for who in route.answers))
+    headers = {who: () if who == ANONYMOUS else tuple(credentials_for(who).headers) for who in callers}
+    cells, unsent = [], []
+    for route in env.routes:
+        service = route.service or env.auth.service
+        client = client_for(service)
+        path = expand(env, route.path)
+        for who, codes in route.answers.items():
+            cell = (route, service, client, path, who, codes)
+            (cells if route.method in client.allowed_methods else unsent).append(cell)
+    if not cells:
+        raise Inconclusive(f"no route of the 'routes:' table of environment '{env.name}' may be called there "
+                           f"(safety allows only {', '.join(client_for(env.auth.service).allowed_methods)})")
+
+    def ask(i: int) -> Exchange:
+        route, _, client, path, who, _ = cells[i]
+        return client.request(route.method, path, headers=headers[who], attach=False)
+
+    def protected(route: Any) -> bool:
+        return ANONYMOUS in route.answers and not any(200 <= c < 300 for c in route.answers[ANONYMOUS])
+
+    probes = {}  # account -> its first cell that must answer it 2xx on a route closed to anonymous callers
+    for i, (route, _, _, _, who, codes) in enumerate(cells):
+        if who != ANONYMOUS and who not in probes and protected(route) and all(200 <= c < 300 for c in codes):
+            probes[who] = i
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        seen = dict(zip(probes.values(), pool.map(ask, probes.values())))
+        refused = {cells[i][4] for i, exchange in seen.items() if exchange.status == 401}
+        rest = [i for i in range(len(cells)) if i not in seen and cells[i][4] not in refused]
+        seen.update(zip(rest, pool.map(ask, rest)))
+    rows, problems = [], []
+    for i, (route, service, client, path, who, codes) in enumerate(cells):
+        row = {"route": f"{route.method} {path}", "service": service, "caller": who, "expected": statuses_text(codes)}
+        exchange = seen.get(i)
+        if exchange is None:
+            rows.append({**row, "seen": f"not sent: the credentials of '{who}' were refused", "ok": ""})
+            continue
+        ok = exchange.status in codes
+        rows.append({**row, "seen": exchange.status, "ok": ok})
+        if ok:
+            continue
+        problem = (f"expected {statuses_text(codes)} for {_cell_who(who)} {route.method} {path} "
+                   f"(service '{service}'), got {exchange.summary(100)}")
+        if who in refused and probes[who] == i:
+            skipped = sum(1 for cell in cells if cell[4] == who) - 1
+            problem += f"; its credentials are refused, so its {skipped} other cells were not sent"
+        problems.append(problem)
+        if len(problems) <= 10:
+            evidence.text(f"{who}: {route.method} {path} -> {exchange.status}", exchange.as_text())
+    for route, service, client, path, who, codes in unsent:
+        rows.append({"route": f"{route.method} {path}", "service": service, "caller": who,
+                     "expected": statuses_text(codes), "seen": "not sent: the environment allows only "
+                     + ", ".join(client.allowed_methods), "ok": ""})
+    problems_first("routes and roles", rows, problems, "route/caller cells")
+
+
+def identity_problems(exchange: Exchange, account: str, expected: dict[str, tuple[str, str]]) -> list[str]:
+    """What is wrong with an account's "who am I" answer: ``expected`` maps a field (``username``,
+    ``role``) to (its JSON path, the value the account must see there); usernames compare case-blind."""
+    where = f"{exchange.method} {_path_of(exchange.url)} (service '{exchange.service}')"
+    if exchange.status != 200:
+        return [f"expected 200 for '{account}' at {where}, got {exchange.summary(120)}"]
+    try:
+        document = exchange.json()
+    except ValueError:
+        return [f"expected a JSON answer for '{account}' at {where}, got {exchange.summary(120)}"]
+    problems = []
+    for field, (path, want) in expected.items():
+        try:
+            seen = paths.resolve(document, path)
+        except paths.PathNotFound as exc:
+            problems.append(f"expected {field} {want!r} of '{account}' at '{path}' of {where}, but {exc.reason}")
+            continue
+        same = str(seen).casefold() == want.casefold() if field == "username" else seen == want
+        if not same:
+            problems.append(f"expected {field} {want!r} of '{account}' at '{path}' of {where}, got {_j(seen)}")
+    return problems
+
+
+def content_type_problem(exchange: Exchange, expected: str) -> str | None:
+    """The media type of an answer (parameters such as ``charset`` aside) is ``expected``."""
+    seen = exchange.headers.get("content-type")
+    media = (seen or "").split(";", 1)[0].strip().lower()
+    if media == expected.strip().lower():
+        return None
+    return (f"expected content type {expected} from {exchange.method} {_path_of(exchange.url)} "
+            f"(service '{exchange.service}'), got {seen or 'none'} (status {exchange.status})")
+
+
+_MAX_AGE = re.compile(r"\b(?:max-age|s-maxage)\s*=\s*\"?(\d+)", re.IGNORECASE)
+
+
+def page_cache_problem(exchange: Exchange, max_age_s: int) -> str | None:
+    """A page (HTML) must be revalidated: no ``immutable``, no ``max-age``/``s-maxage`` beyond ``max_age_s``."""
+    where = f"{exchange.method} {_path_of(exchange.url)} (service '{exchange.service}')"
+    if not 200 <= exchange.status < 300:
+        return f"expected a page (2xx) at {where} to judge its caching, got {exchange.summary(80)}"
+    cache = exchange.headers.get("cache-control", "")
+    ages = [int(m) for m in _MAX_AGE.findall(cache)]
+    if "immutable" in cache.lower() or any(age > max_age_s for age in ages):
+        return (f"expected a page cached at most {max_age_s} s and never immutable at {where}, "
+                f"got Cache-Control {cache!r}")
+    return None
+
+
+def json_entries(document: Any) -> int:
+    """How many values a JSON document holds, nested ones counted one by one (``{}`` and ``[]``: 0)."""
+    if isinstance(document, dict):
+        return sum(json_entries(v) for v in document.values())
+    if isinstance(document, list):
+        return sum(json_entries(v) for v in document)
+    return 1
+
+
+def entries_problem(exchange: Exchange, at_least: int) -> str | None:
+    """The answer is JSON holding at least ``at_least`` values (an empty ``{}`` holds none)."""
+    where = f"{exchange.method} {_path_of(exchange.url)} (service '{exchange.service}')"
+    if not 200 <= exchange.status < 300:
+        return f"expected JSON with at least {at_least} entries at {where}, got {exchange.summary(80)}"
+    try:
+        count = json_entries(exchange.json())
+    except ValueError:
+        return f"expected JSON with at least {at_least} entries at {where}, got {exchange.summary(80)}"
+    if count < at_least:
+        return f"expected JSON with at least {at_least} entries at {where}, got {count}: {exchange.summary(80)}"
+    return None
+
+
+def latency_problem(exchange: Exchange, objective: str, limit_ms: float) -> str | None:
+    """A successful answer within the objective (an error answer is not a measurement of the route)."""
+    where = f"{exchange.method} {_path_of(exchange.url)} (service '{exchange.service}')"
+    if exchange.status >= 400:
+        return (f"expected a successful answer to time against the '{objective}' objective at {where}, "
+                f"got {exchange.summary(80)}")
+    if exchange.elapsed_ms >= limit_ms:
+        return (f"expected {where} within the '{objective}' objective of {limit_ms:.0f} ms, "
+                f"got {exchange.elapsed_ms:.0f} ms (status {exchange.status})")
+    return None
+
+
+RELEASE_VARIABLE = "POSTDEPLOY_RELEASE_VERSION"
+
+
+def expected_release(env: Environment, variables: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """The version that should be live and where it comes from: ``$POSTDEPLOY_RELEASE_VERSION`` (what a
+    pipeline knows; ``--release`` sets it too), else ``release.version`` of the environment file."""
+    __tracebackhide__ = True
+    value = (os.environ if variables is None else variables).get(RELEASE_VARIABLE, "").strip()
+    if value:
+        return value, f"${RELEASE_VARIABLE}"
+    release = env.section("release")
+    if release.version:
+        return str(release.version), "release.version"
+    raise Inconclusive(f"no expected release: set release.version in environment '{env.name}' or "
+                       f"${RELEASE_VARIABLE} (a pipeline knows the version it deploys)")
+
+
+def reported_version(exchange: Exchange, source: Any) -> str:
+    """The version a service reports: at a JSON path of its answer, in a header, or the whole body."""
+    __tracebackhide__ = True
+    where = f"{exchange.method} {_path_of(exchange.url)} (service '{exchange.service}')"
+    if exchange.status != 200:
+        fail(f"expected service '{exchange.service}' to report its version at {where}, got {exchange.summary(120)}")
+    if source.header:
+        value = exchange.headers.get(source.header)
+        if value is None:
+            fail(f"expected service '{exchange.service}' to report its version in the header "
+                 f"'{source.header}' of {where}, but it is absent")
+        return value.strip()
+    if source.json_path:
+        return str(json_value(exchange, source.json_path))
+    return exchange.text.strip()
+
+
+def version_problem(service: str, seen: str, expected: str, origin: str, exchange: Exchange, source: Any) -> str | None:
+    if seen.strip().lstrip("vV") == expected.strip().lstrip("vV"):
+        return None
+    at = f"header '{source.header}'" if source.header else f"'{source.json_path}'" if source.json_path else "the body"
+    return (f"expected release {expected} ({origin}) on service '{service}', got {seen[:60]!r} at {at} of "
+            f"{exchange.method} {_path_of(exchange.url)}")
+
+
+def _path_of(url: str) -> str:
+    return urlsplit(url).path or "/"

@@ -183,6 +183,83 @@ class SandboxSpec(_Model):
     autostart: bool = True
 
 
+#: the identity of a caller without credentials, in the ``routes`` table
+ANONYMOUS = "anonymous"
+
+
+class Route(_Model):
+    """One route of the release and the status each caller must get from it.
+
+    Written flat: ``{method: GET, path: /api/v1/users, anonymous: 401, customer: 403, admin: 200}``;
+    every key that is not ``method``, ``path`` or ``service`` names a caller (``anonymous`` or an
+    account) and gives its status: a number, ``401|403`` or a list for any of several. A caller
+    the row does not name is not asked (a mutating route an account may really call, say).
+    """
+
+    method: str = "GET"
+    path: str
+    service: str | None = None  # default: the service of ``auth``
+    answers: dict[str, list[int]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _callers_as_columns(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        own = {"method", "path", "service", "answers"}
+        answers = dict(data.get("answers") or {})
+        answers.update({str(k): v for k, v in data.items() if k not in own and v is not None})
+        return {**{k: v for k, v in data.items() if k in own}, "answers": answers}
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        if value.upper() not in ALL_METHODS:
+            raise ValueError(f"unknown HTTP method {value!r}; use one of {list(ALL_METHODS)}")
+        return value.upper()
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _statuses(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        parsed = {}
+        for who, status in value.items():
+            items = status if isinstance(status, list) else re.split(r"\s*(?:\||,|\bor\b)\s*", str(status).strip())
+            try:
+                codes = [int(s) for s in items if str(s).strip()]
+            except ValueError:
+                raise ValueError(f"'{who}': expected an HTTP status (401, '401|403' or a list), got {status!r}") from None
+            if not codes or any(not 100 <= c <= 599 for c in codes):
+                raise ValueError(f"'{who}': expected HTTP statuses between 100 and 599, got {status!r}")
+            parsed[who] = codes
+        return parsed
+
+
+class VersionSource(_Model):
+    """Where a service reports the version it runs: a path, and in its answer a JSON path or a header
+    (neither: the whole body). ``samples`` > 1 asks that many times on fresh connections, so that
+    every instance behind a load balancer gets a chance to answer."""
+
+    path: str = "/version"
+    json_path: str | None = Field(default=None, alias="json")
+    header: str | None = None
+    samples: int = Field(default=1, ge=1, le=50)
+
+
+class Release(_Model):
+    """The release that should be live (``version``; the variable ``POSTDEPLOY_RELEASE_VERSION`` or
+    ``--release`` overrides it) and where each service reports the version it runs."""
+
+    version: str | None = None
+    services: dict[str, VersionSource] = Field(default_factory=dict)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
 class Environment(_Model):
     """One target environment, as validated from its file."""
 
@@ -203,7 +280,9 @@ class Environment(_Model):
     database: Database | None = None
     mailbox: Mailbox | None = None
     rate_limits: list[dict[str, Any]] = Field(default_factory=list)
-    release: dict[str, Any] = Field(default_factory=dict)
+    release: Release = Field(default_factory=Release)
+    # every route of the release and what each caller (anonymous or an account) must get from it
+    routes: list[Route] = Field(default_factory=list)
 
     # lazy part ("database", "accounts.admin", "values.key") -> its unset variables [(VAR, field)]
     _missing: dict[str, list[tuple[str, str]]] = PrivateAttr(default_factory=dict)
@@ -216,6 +295,23 @@ class Environment(_Model):
             raise ValueError(_unknown("auth.service", self.auth.service, names))
         if self.browser and self.browser.service not in self.services:
             raise ValueError(_unknown("browser.service", self.browser.service, names))
+        return self
+
+    @model_validator(mode="after")
+    def _routes_and_release(self) -> Environment:
+        names = sorted(self.services)
+        callers = [ANONYMOUS, *self.accounts]
+        for i, route in enumerate(self.routes):
+            if route.service is not None and route.service not in self.services:
+                raise ValueError(_unknown(f"routes[{i}].service", route.service, names))
+            for who in route.answers:
+                if who not in callers:
+                    raise ValueError(
+                        f"routes[{i}] ({route.method} {route.path}) lists the caller '{who}', which is neither "
+                        f"'{ANONYMOUS}' nor an account{_did_you_mean(who, callers)}; its callers are: {', '.join(callers)}")
+        for name in self.release.services:
+            if name not in self.services:
+                raise ValueError(_unknown(f"release.services.{name}", name, names))
         return self
 
     def __repr__(self) -> str:  # reports show step arguments by their repr: keep it short and secret-free
