@@ -37,11 +37,15 @@ def fail(message: str) -> None:
 
 
 def every(name: str, rows: list[dict[str, Any]], problems: list[str], expectation: str) -> None:
-    """A table-driven check: attach the table of everything checked, then fail once, naming every problem."""
+    """A table-driven check: attach the table of everything checked, then fail once, naming every problem.
+
+    The first line says what was expected and the first problem seen; every problem follows on a line of its own.
+    """
     __tracebackhide__ = True
     evidence.table(name, rows)
     if problems:
-        fail(f"expected {expectation}; {len(problems)} of {len(rows)} did not: " + " | ".join(problems))
+        first = f"expected {expectation}; {len(problems)} of {len(rows)} did not, first: {problems[0]}"
+        fail("\n".join([first, *(f"  - {p}" for p in problems)]) if len(problems) > 1 else first)
 
 
 def status(exchange: Exchange, expected: int | Iterable[int]) -> None:
