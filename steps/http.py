@@ -149,7 +149,7 @@ def _(response: Exchange) -> None:
 
 @then(parsers.parse('the JSON at "{path}" is {value}'))
 def _(env, response: Exchange, path: str, value: str) -> None:
-    """A value in the JSON body equals a JSON literal (``"ok"``, ``3``, ``true``, ``null``).
+    """A value in the JSON body equals a JSON literal (``"ok"``, ``3``, ``true``, ``null``); the path is RFC 9535 JSONPath (``$.items[?@.status == 'sent'].id``) or the short form ``checks.database``, and a query that can match several values compares the list of its matches (``[1, 3]``).
 
     Example: Then the JSON at "checks.database" is "ok"
     """
@@ -158,7 +158,7 @@ def _(env, response: Exchange, path: str, value: str) -> None:
 
 @then(parsers.parse('the JSON at "{path}" exists'))
 def _(response: Exchange, path: str) -> None:
-    """The JSON body has a value at this path.
+    """The JSON body has a value at this path (RFC 9535 JSONPath or the short dotted form); a filter or wildcard must match at least one value.
 
     Example: Then the JSON at "user.role" exists
     """

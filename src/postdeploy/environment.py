@@ -650,8 +650,10 @@ def _first_fields(entries: list[tuple[str, str]]) -> dict[str, str]:
 
 
 def _dsn_passwords(dsn: str) -> set[str]:
-    match = re.match(r"^[a-z]+://[^:/@]+:([^@]+)@", dsn)
-    return {match.group(1)} if match else set()
+    """psycopg.conninfo reads URL and keyword DSNs, and passwords holding @ : / % and spaces."""
+    from .redact import dsn_passwords
+
+    return dsn_passwords(dsn)
 
 
 def _explain(path: Path, exc: ValidationError, placeholders: Mapping[str, str] | None = None) -> str:

@@ -48,6 +48,7 @@ MARKERS = {
 PREFLIGHT_TIMEOUT_S = 5.0
 _UNREACHABLE_VAR = "POSTDEPLOY_UNREACHABLE"
 _PREFLIGHT_VAR = "POSTDEPLOY_PREFLIGHT"
+_RELEASE_VAR = "POSTDEPLOY_RELEASE_VERSION"
 _RUN_ID_VAR = "POSTDEPLOY_RUN_ID"
 _ENV_KEY = pytest.StashKey[Environment]()
 _STOP_KEY = pytest.StashKey[Any]()
@@ -62,6 +63,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="directory of environment files (default: $POSTDEPLOY_ENV_DIR, else <rootdir>/environments)")
     group.addoption("--no-preflight", dest="postdeploy_preflight", action="store_false", default=True,
                     help="do not check that every service answers before the scenarios run")
+    group.addoption("--release", dest="postdeploy_release", metavar="VERSION", default=None,
+                    help="the release that should be live (overrides release.version of the environment file; "
+                         "same as $POSTDEPLOY_RELEASE_VERSION)")
     group.addoption("--reports-dir", dest="postdeploy_reports", metavar="DIR", default=None,
                     help="where results go: allure-results/ and junit.xml (default: <rootdir>/reports)")
 
@@ -95,6 +99,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"postdeploy: {exc}") from None
     redact.register(*secrets)
     config.stash[_ENV_KEY] = env
+    release = config.getoption("postdeploy_release")
+    if release:  # xdist workers inherit it; the release check reads it
+        os.environ[_RELEASE_VAR] = release
     if not _is_worker(config):
         config.pluginmanager.register(VerdictTally(config), "postdeploy-verdicts")
     os.environ.setdefault(_RUN_ID_VAR, time.strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:6])
