@@ -501,6 +501,26 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         raise
 
 
+_PLAIN = (str, int, float, bool)
+
+
+@pytest.hookimpl(trylast=True)  # after allure-pytest-bdd listed every argument of the step function
+def pytest_bdd_before_step_call(request: pytest.FixtureRequest, step: Any, step_func_args: dict[str, Any],
+                                **_: Any) -> None:
+    """The report shows what the step says (its parsed values), not the fixtures the step function takes."""
+    objects = {name for name, value in step_func_args.items() if not isinstance(value, _PLAIN)}
+    if not objects:
+        return
+    from allure_commons.utils import md5
+    from allure_pytest_bdd.pytest_bdd_listener import PytestBDDListener
+
+    for plugin in request.config.pluginmanager.get_plugins():
+        if isinstance(plugin, PytestBDDListener):
+            with plugin.lifecycle.update_step(uuid=str(uuid.UUID(md5(id(step))))) as result:
+                if result is not None:
+                    result.parameters = [p for p in result.parameters if p.name not in objects]
+
+
 def pytest_bdd_step_error(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
     """Remember the step that failed: the fault matrix and the report name it."""
     request.node.stash.setdefault(_STEP_KEY, f"{step.type.capitalize()} {step.name}")
