@@ -44,7 +44,10 @@ MARKERS = {
     "email_delivery": "emails arrive, once, on time, rendered",
     "release_health": "release health from metrics and logs",
     "security": "security posture",
+    "severity": "@severity:<blocker|critical|normal|minor|trivial>: how bad a failure of the scenario is (Allure severity)",
+    "checklist": "@checklist:<item id>: the deployment checklist item the scenario verifies",
 }
+SEVERITIES = ("blocker", "critical", "normal", "minor", "trivial")
 PREFLIGHT_TIMEOUT_S = 5.0
 _UNREACHABLE_VAR = "POSTDEPLOY_UNREACHABLE"
 _PREFLIGHT_VAR = "POSTDEPLOY_PREFLIGHT"
@@ -83,6 +86,7 @@ def env_dir(config: pytest.Config) -> Path:
 def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
+    config.addinivalue_line("markers", "postdeploy_bad_tag(message): a tag of the scenario is malformed (suite error)")
     redact.install_log_redaction()
     name = config.getoption("postdeploy_env")
     if not name:
@@ -485,6 +489,9 @@ def _verdict_of_exception(exc: BaseException) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Any:
+    bad_tag = item.get_closest_marker("postdeploy_bad_tag")
+    if bad_tag is not None:
+        raise SuiteError(bad_tag.args[0])
     try:
         return (yield)
     except Exception as exc:
@@ -499,6 +506,19 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     except Exception as exc:
         _verdict_of_exception(exc)
         raise
+
+
+def pytest_bdd_apply_tag(tag: str, function: Any) -> Any:
+    """Tags with a value (``@severity:critical``, ``@checklist:v2-rollback``) need no marker per value: they
+    become the ``severity``/``checklist`` marker with the value as its argument, and the Allure label."""
+    key, sep, value = tag.partition(":")
+    if not sep or key not in ("severity", "checklist"):
+        return None  # pytest-bdd's default: the tag is a marker of that name (--strict-markers checks it)
+    if not value or (key == "severity" and value not in SEVERITIES):  # the scenario is a suite error; others run
+        return pytest.mark.postdeploy_bad_tag(
+            f"the tag @{tag} needs a value: @severity:<{'|'.join(SEVERITIES)}> or @checklist:<item id>")(function)
+    function = getattr(pytest.mark, key)(value)(function)
+    return pytest.mark.allure_label(value, label_type=key)(function)
 
 
 _PLAIN = (str, int, float, bool)

@@ -182,3 +182,28 @@ def test_parallel_run_writes_every_result_and_one_junit_file(project):
     assert len(list((reports / "allure-results").glob("*-result.json"))) == 3
     assert (reports / "allure-results" / "environment.properties").exists()
     assert (reports / "junit.xml").read_text().count("<testcase ") == 3
+
+
+def test_tags_with_values_become_allure_labels_without_a_marker_per_value(project):
+    feature = project.path / "features" / "tiny.feature"
+    feature.write_text(feature.read_text().replace("  @smoke\n  Scenario: Health is ok",
+                                                   "  @smoke @severity:critical @checklist:v2-health-ok\n  Scenario: Health is ok"))
+    result = project.runpytest_subprocess("features", "--env=dev", "-m", "checklist")  # --strict-markers is on
+    result.assert_outcomes(passed=1)
+    labels = {}
+    for path in (project.path / "reports" / "allure-results").glob("*-result.json"):
+        data = json.loads(path.read_text())
+        labels[data["name"]] = {(l["name"], l["value"]) for l in data["labels"]}
+    assert {("severity", "critical"), ("checklist", "v2-health-ok")} <= labels["Health is ok"]
+
+
+def test_a_severity_tag_with_an_unknown_level_is_a_usage_error(project):
+    feature = project.path / "features" / "tiny.feature"
+    feature.write_text(feature.read_text().replace("  @smoke\n  Scenario: Health is ok",
+                                                   "  @smoke @severity:urgent\n  Scenario: Health is ok"))
+    result = project.runpytest_subprocess("features", "--env=dev")
+    assert result.ret == 9  # a suite error; the other scenarios still run
+    result.assert_outcomes(passed=2, errors=1)
+    assert "Traceback" not in result.stdout.str()
+    assert "@severity:urgent needs a value: @severity:<blocker|critical|normal|minor|trivial>" in (
+        result.stdout.str() + result.stderr.str())
