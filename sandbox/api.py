@@ -37,6 +37,7 @@ from . import config, db
 log = logging.getLogger("api")
 disable_created_metrics()
 VERSION = config.RELEASE_VERSION
+POWERED_BY = "Express"  # what the x_powered_by fault announces (Express's default, as when Helmet is left out)
 EmailStr = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 
 
@@ -131,6 +132,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if origin.rstrip("/") in s.cors_origins:
             return {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true",
                     "Vary": "Origin"}
+        if "cors_wildcard_credentials" in s.faults:  # unlisted origins fall back to the wildcard, credentials still on
+            return {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Credentials": "true"}
         return {"Vary": "Origin"}
 
     def rate_key(request: Request) -> str:
@@ -157,6 +160,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for k, v in (extra or {}).items():
             if k.lower() not in response.headers:
                 response.headers[k] = v
+        if "x_powered_by" in s.faults:  # the framework's default banner, left on
+            response.headers["X-Powered-By"] = POWERED_BY
         return response
 
     @app.middleware("http")
@@ -282,7 +287,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with pool.connection() as conn:
                 conn.execute("SELECT 1").fetchone()
                 conn.commit()
-            return 200, {"status": "ok", "checks": {"api": "ok", "database": "ok"}}
+            # health_degraded_200: the health reports trouble ("degraded") but keeps answering 200
+            status = "degraded" if "health_degraded_200" in s.faults else "ok"
+            return 200, {"status": status, "checks": {"api": "ok", "database": "ok"}}
         except Exception as e:
             log.error("database_exception: health check failed: %s", e)
             return 503, {"status": "error", "checks": {"api": "ok", "database": "error"}}

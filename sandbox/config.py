@@ -43,6 +43,14 @@ FAULTS: dict[str, str] = {
     "frontend_api_unreachable": "the frontend's server-side API URL is a closed port; its health still answers 200 "
                                 "status ok, with checks.api error",
     "stale_instance": "the worker still runs the previous release: it reports version 1.1.0",
+    # defects each proving that one Then step of the smoke features can fail
+    "cors_wildcard_credentials": "the api answers origins it does not list with Access-Control-Allow-Origin: * and "
+                                 "Access-Control-Allow-Credentials: true",
+    "unhashed_assets": "the frontend's pages reference unhashed asset names (/static/app.js, /static/app.css), "
+                       "still served 200 and cached for a year",
+    "health_degraded_200": "the api's health routes answer HTTP 200 with \"status\": \"degraded\" (every check ok)",
+    "history_badges_missing": "the history page renders statuses as plain text, without the badge classes",
+    "x_powered_by": "the api and the frontend add X-Powered-By: Express/4.17.1 to every answer",
 }
 
 # The release every component reports at /version; stale_instance leaves the worker on the previous one.

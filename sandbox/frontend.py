@@ -21,12 +21,17 @@ STATIC_DIR = config.SANDBOX_DIR / "static"
 I18N_DIR = config.SANDBOX_DIR / "i18n"
 IMMUTABLE = "public, max-age=31536000, immutable"
 MISSING_ASSET = "/static/settings.3f2a9c1d.css"  # referenced by the frontend_broken_asset fault; never exists
+POWERED_BY = "Express"  # what the x_powered_by fault announces (Express's default, as when Helmet is left out)
 
 
 class Assets:
-    """Static files served under content-hashed names: app.js -> app.<8 hex of sha256>.js."""
+    """Static files served under content-hashed names: app.js -> app.<8 hex of sha256>.js.
 
-    def __init__(self, directory: Path):
+    ``hashed=False`` (the unhashed_assets fault: a build that skipped the hashing step) serves and references
+    them under their plain names (/static/app.js), with the same year-long cache headers.
+    """
+
+    def __init__(self, directory: Path, hashed: bool = True):
         self.by_name: dict[str, str] = {}
         self.files: dict[str, tuple[bytes, str]] = {}
         types = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
@@ -34,9 +39,9 @@ class Assets:
             if p.suffix not in types:
                 continue
             data = p.read_bytes()
-            hashed = f"{p.stem}.{hashlib.sha256(data).hexdigest()[:8]}{p.suffix}"
-            self.by_name[p.name] = f"/static/{hashed}"
-            self.files[hashed] = (data, types[p.suffix])
+            served = f"{p.stem}.{hashlib.sha256(data).hexdigest()[:8]}{p.suffix}" if hashed else p.name
+            self.by_name[p.name] = f"/static/{served}"
+            self.files[served] = (data, types[p.suffix])
 
     def url(self, name: str) -> str:
         return self.by_name[name]
@@ -50,7 +55,7 @@ def create_app() -> FastAPI:
         api_health_url = "http://127.0.0.1:1/health"
     parts = urlsplit(api_base)
     api_origin = f"{parts.scheme}://{parts.netloc}"
-    assets = Assets(STATIC_DIR)
+    assets = Assets(STATIC_DIR, hashed="unhashed_assets" not in faults)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     client = httpx.Client(timeout=2.0)
 
@@ -71,14 +76,21 @@ def create_app() -> FastAPI:
         if "no_security_headers" not in faults:
             for k, v in security.items():
                 response.headers.setdefault(k, v)
+        if "x_powered_by" in faults:  # the framework's default banner, left on
+            response.headers["X-Powered-By"] = POWERED_BY
         return response
 
     def page(title: str, page_id: str, body: str, *, nav: bool = True, i18n_key: str = "") -> Response:
         extra_css = ""
         if page_id in ("settings", "history") and "frontend_broken_asset" in faults:
             extra_css = f'\n  <link rel="stylesheet" href="{MISSING_ASSET}">'
-        fault_attr = ' data-fault="js-error"' if page_id in ("settings", "history") and \
-            "frontend_js_error" in faults else ""
+        # what the release's JS does wrong on this page (app.js reads the space-separated tokens of data-fault)
+        page_faults = []
+        if page_id in ("settings", "history") and "frontend_js_error" in faults:
+            page_faults.append("js-error")
+        if page_id == "history" and "history_badges_missing" in faults:
+            page_faults.append("plain-status")
+        fault_attr = f' data-fault="{" ".join(page_faults)}"' if page_faults else ""
         navbar = ""
         if nav:
             navbar = (
@@ -182,7 +194,7 @@ def create_app() -> FastAPI:
         if f is None:
             return JSONResponse({"detail": "Not Found"}, status_code=404)
         cache = "no-store" if "no_cache_headers" in faults else IMMUTABLE
-        etag = '"' + name.split(".")[-2] + '"'
+        etag = '"' + hashlib.sha256(f[0]).hexdigest()[:8] + '"'
         return Response(f[0], media_type=f[1], headers={"Cache-Control": cache, "ETag": etag})
 
     @app.get("/favicon.ico")

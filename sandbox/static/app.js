@@ -8,6 +8,9 @@
 
   function t(key, fallback) { return strings[key] || fallback; }
 
+  // the sandbox's fault switches that change what this script does (tokens of <body data-fault="...">)
+  function hasFault(name) { return (document.body.dataset.fault || "").split(" ").indexOf(name) >= 0; }
+
   function token() { return window.localStorage.getItem("access_token"); }
 
   function signOut() {
@@ -95,7 +98,7 @@
       var user = JSON.parse(window.localStorage.getItem("user") || "{}");
       if (user.role === "customer") { document.getElementById("staff_notifications_enabled").disabled = true; }
       form.hidden = false;
-      if (document.body.dataset.fault === "js-error") {
+      if (hasFault("js-error")) {
         // fault frontend_js_error: the page reads a field the API does not return
         var channels = r.data.channels;
         channels.map(function (c) { return c.name; });
@@ -129,7 +132,12 @@
         tr.appendChild(el("td", {}, n.recipient_email));
         tr.appendChild(el("td", {}, n.subject));
         var td = el("td");
-        td.appendChild(el("span", { "class": "badge badge-" + n.status }, n.status));
+        if (hasFault("plain-status")) {
+          // fault history_badges_missing: the release renders the status as plain text, without the badge
+          td.textContent = n.status;
+        } else {
+          td.appendChild(el("span", { "class": "badge badge-" + n.status }, n.status));
+        }
         tr.appendChild(td);
         tr.appendChild(el("td", {}, n.error_type || ""));
         tbody.appendChild(tr);

@@ -203,3 +203,49 @@ def test_fault_group_bad_release(start_sandbox):
         assert sb.http.get(sb.worker + "/version").json()["version"] == config.PREVIOUS_VERSION
         for url in (sb.api, sb.frontend):
             assert sb.http.get(url + "/version").json()["version"] == config.RELEASE_VERSION
+
+
+def test_fault_group_proving_the_smoke_steps(start_sandbox):
+    """The faults that each prove one Then step of the smoke features can fail, one sandbox for all."""
+    faults = "cors_wildcard_credentials,unhashed_assets,health_degraded_200,history_badges_missing,x_powered_by"
+    with start_sandbox(SANDBOX_FAULTS=faults) as sb:
+        assert sb.state["faults"] == faults.split(",")
+        # cors_wildcard_credentials: an unlisted origin gets '*' with credentials (preflight and answer); the
+        # frontend's own origin is still echoed
+        preflight = {"Access-Control-Request-Method": "GET"}
+        for r in (sb.http.options(sb.api + "/api/v1/users/me", headers={"Origin": "https://evil.example", **preflight}),
+                  sb.http.get(sb.api + "/api/v1/health", headers={"Origin": "https://evil.example"})):
+            assert r.headers["access-control-allow-origin"] == "*"
+            assert r.headers["access-control-allow-credentials"] == "true"
+        r = sb.http.options(sb.api + "/api/v1/users/me", headers={"Origin": sb.frontend, **preflight})
+        assert r.status_code == 204 and r.headers["access-control-allow-origin"] == sb.frontend
+        # unhashed_assets: plain names, served 200 and cached for a year
+        _, assets = _assets(sb, "/login")
+        assert {"/static/app.js", "/static/app.css"} <= set(assets)
+        for a in assets:
+            assert not re.search(r"\.[0-9a-f]{8}\.", a), a
+            r = sb.http.get(sb.frontend + a)
+            assert r.status_code == 200 and r.headers["cache-control"] == "public, max-age=31536000, immutable"
+        # health_degraded_200: every health route answers 200 "degraded" with all checks ok; the frontend's
+        # health (which looks at the status code only) still says the api is ok
+        for p in ("/health", "/api/v1/health", "/api/v2/health"):
+            r = sb.http.get(sb.api + p)
+            assert r.status_code == 200 and r.json() == {"status": "degraded",
+                                                        "checks": {"api": "ok", "database": "ok"}}, p
+        assert sb.http.get(sb.frontend + "/health").json()["checks"] == {"api": "ok"}
+        # history_badges_missing: the history page (only) tells its script to render statuses as plain text
+        assert 'data-fault="plain-status"' in sb.http.get(sb.frontend + "/settings/notifications/history").text
+        assert "data-fault" not in sb.http.get(sb.frontend + "/settings/notifications").text
+        assert 'hasFault("plain-status")' in sb.http.get(sb.frontend + "/static/app.js").text
+        # x_powered_by: both services announce their framework, on every answer (errors included)
+        for url in (sb.api + "/api/v1/health", sb.api + "/api/v1/users/me", sb.frontend + "/login",
+                    sb.frontend + "/static/app.css"):
+            assert sb.http.get(url).headers["x-powered-by"] == "Express", url
+
+
+def test_no_server_banner_without_the_fault(sandbox):
+    for url in (sandbox.api + "/api/v1/health", sandbox.frontend + "/login"):
+        assert "x-powered-by" not in sandbox.http.get(url).headers, url
+    r = sandbox.http.options(sandbox.api + "/api/v1/users/me",
+                             headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
+    assert "access-control-allow-origin" not in r.headers
