@@ -8,13 +8,13 @@ Feature: The frontend's new pages work in a real browser
     Then the page path is "/dashboard"
     When I open the page "/settings/notifications"
     Then the page shows the heading "Notification settings"
-    And the page has no console errors
     And the page made no failed requests
+    And the page has no console errors
 
   Scenario: The notification history shows status badges
     Given I am signed in to the browser as "admin"
     When I open the page "/settings/notifications/history"
     Then the page shows the heading "Notification history"
     And the page shows at least 1 elements matching ".badge-sent"
-    And the page has no console errors
     And the page made no failed requests
+    And the page has no console errors

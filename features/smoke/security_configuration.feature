@@ -19,13 +19,22 @@ Feature: Production configuration is safe
       | api      | /api/v1/health   |
       | frontend | /login           |
 
+  Scenario Outline: Answers do not reveal the server software
+    When I send a GET request to "<path>" on the "<service>" service
+    Then the response header "X-Powered-By" is absent
+
+    Examples:
+      | service  | path             |
+      | api      | /api/v1/health   |
+      | frontend | /login           |
+
   Scenario: CORS allows the configured origins
     Then the "api" service allows CORS on "/api/v1/users/me" from every origin the environment allows
 
   Scenario: CORS does not let an unknown origin in
     When I send a CORS preflight for GET "/api/v1/users/me" to the "api" service from the origin "https://evil.example"
-    Then CORS does not allow the origin "https://evil.example"
-    And CORS does not combine a wildcard origin with credentials
+    Then CORS does not combine a wildcard origin with credentials
+    And CORS does not allow the origin "https://evil.example"
 
   Scenario: API documentation is exposed only where the environment allows it
     Then API documentation on the "api" service is exposed as the environment expects

@@ -6,6 +6,8 @@ from . import Failure, Fault
 
 HEADERS_API = "test_service_sends_the_security_headers[api-/api/v1/health]"
 HEADERS_FRONTEND = "test_service_sends_the_security_headers[frontend-/login]"
+SOFTWARE_API = "test_answers_do_not_reveal_the_server_software[api-/api/v1/health]"
+SOFTWARE_FRONTEND = "test_answers_do_not_reveal_the_server_software[frontend-/login]"
 SETTINGS_PAGE = "test_an_admin_signs_in_and_opens_the_notification_settings"
 HISTORY_PAGE = "test_the_notification_history_shows_status_badges"
 SIGN_IN = "test_every_test_account_signs_in_and_its_token_is_accepted"
@@ -34,8 +36,16 @@ IDENTITY = "test_every_account_is_served_its_own_identity"
 
 HEADERS_STEP = "Then the response headers match:"
 NO_CONSOLE_ERRORS = "Then the page has no console errors"
+NO_FAILED_REQUESTS = "Then the page made no failed requests"
 TABLE_STEP = 'Then these requests to the "api" service answer:'
 EVIL = 'Then CORS does not allow the origin "https://evil.example"'
+WILDCARD_CREDENTIALS = "Then CORS does not combine a wildcard origin with credentials"
+HEALTH_STEP = "Then every service answers its health check as the environment expects"
+ROUTES_STEP = "Then every route of the release answers each identity as the environment's routes table says"
+IDENTITY_STEP = ('Then every account sees its own username at "email" and role at "role" in "/api/v1/users/me" on '
+                 'the "api" service')
+ROUTES_LATENCY_STEP = 'Then these requests to the "api" service answer within the "api_latency_ms" objective:'
+STATUS_OK = 'Then the JSON at "status" is "ok"'
 MAINTENANCE_503 = "got 503 '{\"status\":\"maintenance\""
 LOGIN_503 = "failed: expected a 2xx answer, got 503"
 BROWSER_503 = "the page shows 'The service is unreachable, try again later'"
@@ -53,13 +63,21 @@ FAULTS = [
           failures={
               CORS_ALLOWED: Failure('Then the "api" service allows CORS on "/api/v1/users/me" from every origin '
                                     "the environment allows", "1 of 1 did not, first: origin"),
-              CORS_UNKNOWN: Failure(EVIL, "got Access-Control-Allow-Origin '*'"),
+              CORS_UNKNOWN: Failure(WILDCARD_CREDENTIALS, "expected no wildcard origin with credentials, got "
+                                    "Access-Control-Allow-Origin '*' and Access-Control-Allow-Credentials 'true'"),
           }),
+    Fault("cors_wildcard_credentials", {"SANDBOX_FAULTS": "cors_wildcard_credentials"},
+          why="CORS answers the origins it does not list with '*' and credentials (the listed ones still work).",
+          failures={CORS_UNKNOWN: Failure(WILDCARD_CREDENTIALS, "expected no wildcard origin with credentials, got "
+                                          "Access-Control-Allow-Origin '*' and Access-Control-Allow-Credentials "
+                                          "'true'")}),
     Fault("auth_bypass", {"SANDBOX_FAULTS": "auth_bypass"},
           why="Protected endpoints answer without checking the token.",
           failures={
               ANONYMOUS: Failure(TABLE_STEP, "5 of 5 did not, first: GET"),
               FORGED: Failure("Then the response status is 401", "expected status 401, got 200"),
+              ROUTES: Failure(ROUTES_STEP,
+                              "expected 401 for anonymous GET /api/v1/users/me (service 'api'), got 200"),
           }),
     Fault("jwt_secret_mismatch", {"SANDBOX_FAULTS": "jwt_secret_mismatch"},
           why="Tokens are signed with one secret and verified with another: every signed-in call is refused.",
@@ -71,6 +89,12 @@ FAULTS = [
               SETTINGS_PAGE: Failure('Then the page path is "/dashboard"', "expected the browser at /dashboard"),
               HISTORY_PAGE: Failure('Then the page shows the heading "Notification history"',
                                     "expected a heading 'Notification history'"),
+              ROUTES: Failure(ROUTES_STEP,
+                              "expected 200 for 'customer' GET /api/v1/users/me (service 'api'), got 401"),
+              IDENTITY: Failure(IDENTITY_STEP,
+                                "expected 200 for 'admin' at GET /api/v1/users/me (service 'api'), got 401"),
+              ROUTES_LATENCY: Failure(ROUTES_LATENCY_STEP,
+                                      "expected a successful answer to time against the 'api_latency_ms' objective"),
           }),
     Fault("metrics_disabled", {"SANDBOX_FAULTS": "metrics_disabled"}, why="The API's /metrics is gone.",
           failures={METRICS: Failure("Then the response status is 200", "expected status 200, got 404")}),
@@ -85,17 +109,40 @@ FAULTS = [
           why="The translation files are missing; the pages that load them log the 404s.",
           failures={
               TRANSLATIONS: Failure('Then these requests to the "frontend" service answer:', "2 of 2 did not"),
-              SETTINGS_PAGE: Failure(NO_CONSOLE_ERRORS, "expected no console errors on"),
-              HISTORY_PAGE: Failure(NO_CONSOLE_ERRORS, "expected no console errors on"),
+              SETTINGS_PAGE: Failure(NO_FAILED_REQUESTS, "expected no failed requests on"),
+              HISTORY_PAGE: Failure(NO_FAILED_REQUESTS, "expected no failed requests on"),
           }),
     Fault("frontend_js_error", {"SANDBOX_FAULTS": "frontend_js_error"},
           why="The settings page throws an uncaught JavaScript error.",
           failures={SETTINGS_PAGE: Failure(NO_CONSOLE_ERRORS, "uncaught: Cannot read properties of undefined")}),
     Fault("frontend_broken_asset", {"SANDBOX_FAULTS": "frontend_broken_asset"},
-          why="The signed-in pages reference a style sheet that is served with the wrong type.",
+          why="The signed-in pages reference a style sheet that is not there (a 404 JSON answer the browser aborts).",
           failures={
-              SETTINGS_PAGE: Failure(NO_CONSOLE_ERRORS, "Refused to apply style from"),
-              HISTORY_PAGE: Failure(NO_CONSOLE_ERRORS, "Refused to apply style from"),
+              SETTINGS_PAGE: Failure(NO_FAILED_REQUESTS, "/static/settings.3f2a9c1d.css"),
+              HISTORY_PAGE: Failure(NO_FAILED_REQUESTS, "/static/settings.3f2a9c1d.css"),
+          }),
+    Fault("unhashed_assets", {"SANDBOX_FAULTS": "unhashed_assets"},
+          why="The pages reference /static/app.js and /static/app.css, cached for a year: users keep stale code.",
+          failures={ASSETS: Failure("Then every script and style sheet name carries a content hash",
+                                    "expected content-hashed asset names, these are not")}),
+    Fault("health_degraded_200", {"SANDBOX_FAULTS": "health_degraded_200"},
+          why="The API's health says \"degraded\" but answers 200, so a load balancer keeps it in rotation.",
+          failures={
+              HEALTH: Failure(HEALTH_STEP, "1 of 3 did not, first: 'api' at"),
+              DATABASE_SHAPE: Failure(STATUS_OK, "expected JSON 'status' to be \"ok\", got \"degraded\""),
+              MAINTENANCE: Failure(STATUS_OK, "expected JSON 'status' to be \"ok\", got \"degraded\""),
+          }),
+    Fault("history_badges_missing", {"SANDBOX_FAULTS": "history_badges_missing"},
+          why="The history page shows the statuses as plain text, without their badges.",
+          failures={HISTORY_PAGE: Failure('Then the page shows at least 1 elements matching ".badge-sent"',
+                                          "expected at least 1 elements matching '.badge-sent' on")}),
+    Fault("x_powered_by", {"SANDBOX_FAULTS": "x_powered_by"},
+          why="Both services announce their framework (X-Powered-By: Express), a default left on.",
+          failures={
+              SOFTWARE_API: Failure('Then the response header "X-Powered-By" is absent',
+                                    "expected no header 'X-Powered-By', got 'Express'"),
+              SOFTWARE_FRONTEND: Failure('Then the response header "X-Powered-By" is absent',
+                                         "expected no header 'X-Powered-By', got 'Express'"),
           }),
     Fault("slow_api", {"SANDBOX_FAULTS": "slow_api"}, why="Every API answer takes 1.5 s.",
           failures={
