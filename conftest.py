@@ -1,2 +1,7 @@
-# The postdeploy plugin and the step library, registered once for the whole project.
-pytest_plugins = ["postdeploy.plugin", "steps.http", "steps.browser"]
+# The postdeploy plugin and the step modules of every family (postdeploy.families: the built-in ones,
+# installed packages' entry points, and families/*.py next to this file), registered once for the project.
+from pathlib import Path
+
+from postdeploy.families import step_modules
+
+pytest_plugins = ["postdeploy.plugin", *step_modules(Path(__file__).parent)]

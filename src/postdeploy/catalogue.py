@@ -1,17 +1,22 @@
 """The step catalogue, generated from the step modules themselves so it never goes stale.
 
 ``postdeploy steps`` prints it; ``docs/steps.md`` is its Markdown form (a self-test fails when
-the file differs from what the code says).
+the file differs from what the code says). The step modules are those of the families
+(``postdeploy.families``) of the project in the current directory, its own ``families/`` included.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import re
+import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
-STEP_MODULES = ("steps.http", "steps.browser")
+from . import families
 
 
 @dataclass(frozen=True)
@@ -26,15 +31,25 @@ class StepDoc:
     docstring: bool
 
 
-def collect() -> list[StepDoc]:
+def step_modules(root: str | os.PathLike[str] | None = None) -> tuple[str, ...]:
+    """The step modules of the project's families, in their order (the catalogue's order)."""
+    return families.discover(root).step_modules()
+
+
+def collect(root: str | os.PathLike[str] | None = None) -> list[StepDoc]:
+    """Every step of the families' step modules, for the project at ``root`` (default: the current directory)."""
     from pytest_bdd.steps import step_function_context_registry
 
-    for name in STEP_MODULES:
+    modules = step_modules(root)
+    project = str(Path(root if root is not None else Path.cwd()).resolve())
+    if project not in sys.path:  # a project's own step modules live at its root, as under pytest
+        sys.path.insert(0, project)
+    for name in modules:
         importlib.import_module(name)
     found = []
     for context in list(step_function_context_registry.values()):
         func = context.step_func
-        if func.__module__ not in STEP_MODULES:
+        if func.__module__ not in modules:
             continue
         doc = inspect.getdoc(func) or ""
         summary = doc.split("\n\n", 1)[0].replace("\n", " ").strip()
@@ -51,7 +66,7 @@ def collect() -> list[StepDoc]:
             table="datatable" in signature,
             docstring="docstring" in signature,
         ))
-    order = {m: i for i, m in enumerate(STEP_MODULES)}
+    order = {m: i for i, m in enumerate(modules)}
     keywords = {"Given": 0, "When": 1, "Then": 2}
     return sorted(found, key=lambda s: (order[s.module], keywords.get(s.keyword, 3), s.phrase))
 
@@ -70,10 +85,10 @@ def _describe(param: str) -> str:
     return f"`{name}`" + (f" ({_KINDS.get(kind, kind)})" if kind else " (text)")
 
 
-def as_text() -> str:
+def as_text(root: str | os.PathLike[str] | None = None) -> str:
     lines = []
     module = None
-    for step in collect():
+    for step in collect(root):
         if step.module != module:
             module = step.module
             lines += ["", f"== {module} =="]
@@ -85,7 +100,7 @@ def as_text() -> str:
     return "\n".join(lines).lstrip() + "\n"
 
 
-def as_markdown() -> str:
+def as_markdown(root: str | os.PathLike[str] | None = None) -> str:
     out = [
         "# Step catalogue",
         "",
@@ -95,7 +110,7 @@ def as_markdown() -> str:
         "as `{{accounts.admin.username}}`).",
     ]
     module = None
-    for step in collect():
+    for step in collect(root):
         if step.module != module:
             module = step.module
             title = importlib.import_module(module).__doc__ or ""
@@ -108,3 +123,18 @@ def as_markdown() -> str:
         if step.example:
             out += ["", "```gherkin", step.example, "```"]
     return "\n".join(out) + "\n"
+
+
+def families_table(registry: families.Registry | None = None) -> str:
+    """The Markdown table of the built-in families (docs/families.md holds it; a self-test compares them)."""
+    registry = registry if registry is not None else families.Registry(families.builtin())
+
+    def names(values: Iterable[str]) -> str:
+        return ", ".join(f"`{value}`" for value in values) or "none"
+
+    rows = ["| tag | marker help | step modules | sections | requires |", "|---|---|---|---|---|"]
+    for family in registry:
+        sections = ", ".join(f"`{name}` ({getattr(kind, '__name__', kind)})" for name, kind in family.sections.items())
+        rows.append(f"| `@{family.name}` | {family.description} | {names(family.step_modules)} | "
+                    f"{sections or 'none'} | {names(family.requires)} |")
+    return "\n".join(rows) + "\n"

@@ -9,8 +9,8 @@ field is registered with the redactor, so it can never reach a report.
 Variables are needed per section, when a step needs that section: a missing variable in the
 services, auth, browser, safety, expect, objectives or sandbox sections (or a top-level scalar)
 stops :func:`load`; one in a *lazy* part (each account, each ``values`` entry, ``database``,
-``mailbox``, ``rate_limits``, ``release``) is recorded, and only using that part raises
-:class:`MissingSecret` (:meth:`Environment.account`, :meth:`Environment.section`, :func:`expand`).
+``mailbox``, ``rate_limits``, ``release``, a section a family declares) is recorded, and only using
+that part raises :class:`MissingSecret` (:meth:`Environment.account`, :meth:`Environment.section`, :func:`expand`).
 The validated model still holds placeholders there, so steps reach these parts only through
 those accessors, never as ``env.database`` or ``env.accounts[...]``.
 """
@@ -402,7 +402,8 @@ def _missing_message(subject: str, entries: list[tuple[str, str]], note: str) ->
     )
 
 
-def _interpolate_by_part(raw: dict[Any, Any], variables: Mapping[str, str], secrets: set[str]
+def _interpolate_by_part(raw: dict[Any, Any], variables: Mapping[str, str], secrets: set[str],
+                         lazy_sections: tuple[str, ...] = LAZY_SECTIONS,
                          ) -> tuple[dict[Any, Any], list[tuple[str, str]], dict[str, list[tuple[str, str]]]]:
     """Interpolate the whole file; sort unset variables into eager ones and lazy part -> its ones."""
     data: dict[Any, Any] = {}
@@ -423,7 +424,7 @@ def _interpolate_by_part(raw: dict[Any, Any], variables: Mapping[str, str], secr
         data[key] = interpolate(value, variables, secrets, section, found)
         if not found:
             continue
-        if section in LAZY_SECTIONS or section in LAZY_ENTRIES:
+        if section in lazy_sections or section in LAZY_ENTRIES:
             lazy[section] = found
         else:
             eager.extend(found)
@@ -526,12 +527,15 @@ def load(
     env_dir: Path,
     variables: Mapping[str, str] | None = None,
     provide: Callable[[dict[str, Any]], Mapping[str, str]] | None = None,
+    model: type[Environment] | None = None,
 ) -> tuple[Environment, set[str]]:
     """Load and validate ``env_dir/name.yaml``. Returns the environment and its secret values.
 
     ``provide`` sees the raw file before interpolation and may add variables (the local
-    sandbox's addresses, known only once it runs).
+    sandbox's addresses, known only once it runs). ``model`` is :class:`Environment` with the
+    sections the families declare (``postdeploy.families``); those sections are lazy too.
     """
+    model = model or Environment
     if not env_dir.is_dir():
         what = "is not a directory" if env_dir.exists() else "does not exist"
         raise EnvironmentFileError(
@@ -574,8 +578,9 @@ def load(
     scope = dict(os.environ if variables is None else variables)
     if provide is not None:
         scope.update(provide(raw))
-    data, eager, lazy = _interpolate_by_part(raw, scope, secrets)
-    env = _validate(path, data, eager, lazy)
+    family_sections = tuple(field for field in model.model_fields if field not in Environment.model_fields)
+    data, eager, lazy = _interpolate_by_part(raw, scope, secrets, (*LAZY_SECTIONS, *family_sections))
+    env = _validate(path, data, eager, lazy, model)
     env._missing = lazy
     env._source = str(path)
     # placeholders of parts with unset variables are not secrets (and would redact the word "unset")
@@ -588,7 +593,7 @@ def load(
 
 
 def _validate(path: Path, data: dict[Any, Any], eager: list[tuple[str, str]],
-              lazy: dict[str, list[tuple[str, str]]]) -> Environment:
+              lazy: dict[str, list[tuple[str, str]]], model: type[Environment] | None = None) -> Environment:
     """Validate the interpolated file; raise for schema errors, then for unset variables of eager sections.
 
     A placeholder that fails the schema (a number written as ``${VAR}`` and not set) is reported as the
@@ -602,19 +607,20 @@ def _validate(path: Path, data: dict[Any, Any], eager: list[tuple[str, str]],
             f"environment '{data.get('name')}' ({path})", eager,
             "the services, auth, browser, safety, expect and objectives sections are needed by every run"))
 
+    model = model or Environment
     try:
-        env = Environment.model_validate(data)
+        env = model.model_validate(data)
     except ValidationError as exc:
         if any(_dotted(error["loc"]) not in placeholders for error in exc.errors()):
-            raise EnvironmentFileError(_explain(path, exc, placeholders)) from None
+            raise EnvironmentFileError(_explain(path, exc, placeholders, model)) from None
         if eager:
             raise unset_eager() from None
         for error in exc.errors():
             _drop(data, error["loc"])
         try:
-            env = Environment.model_validate(data)
+            env = model.model_validate(data)
         except ValidationError as again:
-            raise EnvironmentFileError(_explain(path, again, placeholders)) from None
+            raise EnvironmentFileError(_explain(path, again, placeholders, model)) from None
     if eager:
         raise unset_eager()
     return env
@@ -656,7 +662,8 @@ def _dsn_passwords(dsn: str) -> set[str]:
     return dsn_passwords(dsn)
 
 
-def _explain(path: Path, exc: ValidationError, placeholders: Mapping[str, str] | None = None) -> str:
+def _explain(path: Path, exc: ValidationError, placeholders: Mapping[str, str] | None = None,
+             model: type[BaseModel] | None = None) -> str:
     problems = []
     for error in exc.errors()[:5]:
         loc = ".".join(str(part) for part in error["loc"]) or "(top level)"
@@ -664,7 +671,7 @@ def _explain(path: Path, exc: ValidationError, placeholders: Mapping[str, str] |
         if unset:
             problems.append(f"'{loc}' needs ${{{unset}}}, which is not set")
         elif error["type"] == "extra_forbidden":
-            parent_model = _model_at(Environment, error["loc"][:-1])
+            parent_model = _model_at(model or Environment, error["loc"][:-1])
             fields = list(parent_model.model_fields) if parent_model else []
             aliases = [f.alias for f in parent_model.model_fields.values() if f.alias] if parent_model else []
             problems.append(f"'{loc}' is not a known field{_did_you_mean(str(error['loc'][-1]), fields + aliases)}")

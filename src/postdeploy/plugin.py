@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from . import __version__, environment, redact, runmarker, verdicts
+from . import __version__, environment, families, redact, runmarker, verdicts
 from .auth import Credentials, Sessions
 from .environment import Environment
 from .errors import (
@@ -34,16 +34,9 @@ from .errors import (
 from .http import Clients
 from .verdicts import Kind
 
-MARKERS = {
-    "smoke": "post-deploy smoke checks: services up, login, pages, headers, configuration",
-    "browser": "needs a real browser (Chromium via Playwright)",
-    "mutating": "changes state on the target; skipped in read-only environments",
-    "data_integrity": "read-only database checks",
-    "backward_compatibility": "what the previous release's clients and data relied on",
-    "rate_limit": "rate limits enforced as configured",
-    "email_delivery": "emails arrive, once, on time, rendered",
-    "release_health": "release health from metrics and logs",
-    "security": "security posture",
+# Every family's tag is a marker, from the registry (postdeploy.families); these are the plugin's own
+# tags with a value (pytest_bdd_apply_tag): one marker each, whatever the value.
+VALUE_TAGS = {
     "severity": "@severity:<blocker|critical|normal|minor|trivial>: how bad a failure of the scenario is (Allure severity)",
     "checklist": "@checklist:<item id>: the deployment checklist item the scenario verifies",
 }
@@ -54,6 +47,7 @@ _PREFLIGHT_VAR = "POSTDEPLOY_PREFLIGHT"
 _RELEASE_VAR = "POSTDEPLOY_RELEASE_VERSION"
 _RUN_ID_VAR = "POSTDEPLOY_RUN_ID"
 _ENV_KEY = pytest.StashKey[Environment]()
+_FAMILIES_KEY = pytest.StashKey[families.Registry]()
 _STOP_KEY = pytest.StashKey[Any]()
 _EXPORTED_KEY = pytest.StashKey[list[str]]()
 
@@ -84,7 +78,15 @@ def env_dir(config: pytest.Config) -> Path:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    for name, description in MARKERS.items():
+    try:
+        registry = families.discover(config.rootpath)  # the same project root as the conftest's step modules
+    except families.FamilyError as exc:
+        raise pytest.UsageError(f"postdeploy: {exc}") from None
+    for taken in sorted(set(registry.markers()) & set(VALUE_TAGS)):
+        raise pytest.UsageError(f"postdeploy: the family '{taken}' ({registry.entry(taken).source}) takes the name of "
+                                f"the plugin's tag @{taken}:<value>; choose another name")
+    config.stash[_FAMILIES_KEY] = registry
+    for name, description in {**registry.markers(), **VALUE_TAGS}.items():
         config.addinivalue_line("markers", f"{name}: {description}")
     config.addinivalue_line("markers", "postdeploy_bad_tag(message): a tag of the scenario is malformed (suite error)")
     redact.install_log_redaction()
@@ -96,7 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not _is_worker(config):
         provide = lambda raw: _sandbox_variables(config, raw)
     try:
-        env, secrets = environment.load(name, directory, provide=provide)
+        env, secrets = environment.load(name, directory, provide=provide, model=registry.environment_model)
     except EnvironmentProblem as exc:
         _stop_sandbox(config)
         _default_outputs(config)  # the previous run's results must not pass for this one's
@@ -487,12 +489,22 @@ def _verdict_of_exception(exc: BaseException) -> None:
         raise CheckFailed(redact.redact(message)) from None
 
 
+def _require_sections(item: pytest.Item) -> None:
+    """A scenario of a family whose required environment section is absent cannot reach a verdict."""
+    env, registry = item.config.stash.get(_ENV_KEY, None), item.config.stash.get(_FAMILIES_KEY, None)
+    if env is not None and registry is not None:
+        problems = registry.unmet(env, dict.fromkeys(marker.name for marker in item.iter_markers()))
+        if problems:
+            raise Inconclusive("; ".join(problems))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Any:
     bad_tag = item.get_closest_marker("postdeploy_bad_tag")
     if bad_tag is not None:
         raise SuiteError(bad_tag.args[0])
     try:
+        _require_sections(item)
         return (yield)
     except Exception as exc:
         _verdict_of_exception(exc)

@@ -1,0 +1,12 @@
+"""@email_delivery (roadmap): emails arrive, once, on time, rendered, links working. No steps yet; its
+``mailbox`` section is typed in environment.py for now."""
+
+from ..environment import Mailbox
+from ._family import Family
+
+FAMILY = Family(
+    name="email_delivery",
+    description="emails arrive, once, on time, rendered",
+    sections={"mailbox": Mailbox},
+    requires=("mailbox",),
+)
