@@ -97,7 +97,11 @@ FAULTS = [
                                       "expected a successful answer to time against the 'api_latency_ms' objective"),
           }),
     Fault("metrics_disabled", {"SANDBOX_FAULTS": "metrics_disabled"}, why="The API's /metrics is gone.",
-          failures={METRICS: Failure("Then the response status is 200", "expected status 200, got 404")}),
+          failures={
+              METRICS: Failure("Then the response status is 200", "expected status 200, got 404"),
+              ROUTES: Failure("Then every route of the release answers each identity as the environment's routes "
+                              "table says", "expected 200 for anonymous GET /metrics (service 'api'), got 404"),
+          }),
     Fault("worker_metrics_missing", {"SANDBOX_FAULTS": "worker_metrics_missing"},
           why="The worker's /metrics lacks the delivery metrics the alerts use.",
           failures={WORKER_METRICS: Failure("Then the response is Prometheus text exposing the metrics:",
