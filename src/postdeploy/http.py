@@ -58,6 +58,7 @@ class Exchange:
     body: bytes
     elapsed_ms: float
     history: tuple[str, ...] = field(default=())
+    since: str = ""  # for a 5xx: since when and where the service has been answering 5xx (a common cause)
 
     def __repr__(self) -> str:  # the transcript is attached redacted; the repr stays short and secret-free
         return f"Exchange({self.method} {self.url} -> {self.status})"
@@ -84,7 +85,7 @@ class Exchange:
     def summary(self, limit: int = 300) -> str:
         body = redact(self.text)
         body = body if len(body) <= limit else body[:limit] + "..."
-        return f"{self.status} {body!r}"
+        return f"{self.status} {body!r}" + (f" [{self.since}]" if self.since else "")
 
     def as_text(self) -> str:
         """The exchange as a readable, redacted transcript (what the report shows)."""
@@ -121,6 +122,7 @@ class ServiceClient:
         self._exempt: set[tuple[str, str]] = set()
         self._answered = answered_preflight  # once it answered, no answer is the target's fault
         self._stopped: str | None = None     # why and when it stopped answering (reported once)
+        self._first_5xx: tuple[str, str, int] | None = None
         self._lock = threading.Lock()
         self.requests = 0
         timeout = service.timeout_s or env.timeout_s
@@ -181,10 +183,21 @@ class ServiceClient:
             body=response.content,
             elapsed_ms=elapsed_ms,
             history=tuple(f"{r.status_code} {r.url}" for r in response.history),
+            since=self._server_errors(method, request.url.path, response.status_code),
         )
         if attach:
             evidence.text(f"{method} {request.url.path} -> {response.status_code}", exchange.as_text())
         return exchange
+
+    def _server_errors(self, method: str, path: str, status: int) -> str:
+        """A 5xx says since when the service answers 5xx, so that the checks after the first one say their
+        failure shares its cause (maintenance, an outage) instead of each reading as a defect of its own."""
+        if status < 500:
+            return ""
+        with self._lock:
+            first = self._first_5xx = self._first_5xx or (time.strftime("%H:%M:%S"), f"{method} {path}", status)
+        when, where, code = first
+        return f"service '{self.name}' has answered {code} since {when} (first to {where})"
 
     def _send(self, request: httpx.Request, follow_redirects: bool) -> tuple[httpx.Response, float]:
         where = f"{request.method} {request.url}"

@@ -87,3 +87,31 @@ def test_exchange_transcript_redacts_credentials():
     transcript = exchange.as_text()
     assert "pw-admin-1" not in transcript and "tok-123456789" not in transcript
     assert "[REDACTED]" in transcript and "a@example.com" in transcript
+
+
+def test_a_5xx_says_since_when_the_service_answers_5xx_so_later_failures_name_their_common_cause():
+    def maintenance(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503 if request.url.path != "/ok" else 200, json={"status": "maintenance"})
+
+    client = Clients(make_env(), transport=httpx.MockTransport(maintenance))["api"]
+    assert client.request("GET", "/ok", attach=False).since == ""
+    first = client.request("GET", "/health", attach=False)
+    later = client.request("GET", "/api/v1/users/me", attach=False)
+    assert "service 'api' has answered 503 since" in first.summary()
+    assert later.since == first.since and "(first to GET /health)" in later.summary()
+
+
+def test_a_429_waits_for_retry_after_once_then_is_inconclusive():
+    from postdeploy.errors import RateLimited
+
+    seen = []
+
+    def limited(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return httpx.Response(429, headers={"Retry-After": "0"}, json={})
+
+    client = Clients(make_env(), transport=httpx.MockTransport(limited))["api"]
+    with pytest.raises(RateLimited, match="inconclusive: GET http://api.test/x .* answered 429 Too Many Requests again"):
+        client.request("GET", "/x", attach=False)
+    assert seen == ["/x", "/x"]
+    assert client.request("GET", "/x", attach=False, rate_limit_check=True).status == 429  # the rate-limit family's
