@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import evidence, paths
+from . import evidence, metrics, paths
 from .environment import ANONYMOUS, Environment, HealthSpec, expand
 from .errors import CheckFailed, Inconclusive
 from .http import Exchange
@@ -144,27 +144,33 @@ def health_problems(exchange: Exchange, spec: HealthSpec) -> list[str]:
     return problems
 
 
-# name, optional labels (quoted values may hold any character, "}" included), a value
-_METRIC_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\})?\s+\S+')
-
-
-def prometheus_metrics(exchange: Exchange) -> set[str]:
-    """The metric families exposed by a Prometheus text answer (fails if it is not one)."""
+def prometheus_metrics(exchange: Exchange) -> list[metrics.Metric]:
+    """The metric families of a Prometheus answer, with their samples (fails if it is not Prometheus exposition)."""
     __tracebackhide__ = True
     content_type = exchange.headers.get("content-type", "")
-    names: set[str] = set()
-    for line in exchange.text.splitlines():
-        if line.startswith("# TYPE "):
-            names.add(line.split()[2])
-        elif line and not line.startswith("#"):
-            match = _METRIC_LINE.match(line)
-            if not match:
-                fail(f"expected Prometheus text exposition, got the line {line[:80]!r} from {exchange.where}")
-            names.add(match.group(1))
-    if not content_type.startswith(("text/plain", "application/openmetrics-text")) or not names:
+    try:
+        families = metrics.parse(exchange.text, content_type)
+    except metrics.MalformedExposition as exc:
+        line = f"the line {exc.line[:80]!r}" if exc.line is not None else "a text"
+        fail(f"expected Prometheus text exposition, got {line} from {exchange.where} ({exc.reason})")
+    if not content_type.startswith(("text/plain", metrics.OPENMETRICS)) or not families:
         fail(f"expected Prometheus text (text/plain with samples), got {content_type or 'no content type'} "
              f"{exchange.summary(120)} from {exchange.where}")
-    return names
+    return families
+
+
+def prometheus_exposes(exchange: Exchange, wanted: Iterable[str]) -> list[metrics.Metric]:
+    """The answer is Prometheus exposition with every metric of ``wanted`` (``_total``, ``_count``, ``_sum``,
+    ``_bucket``, ``_created`` suffixes match); returns its families."""
+    __tracebackhide__ = True
+    families = prometheus_metrics(exchange)
+    wanted = list(wanted)
+    missing = [name for name in wanted if not metrics.exposes(families, name)]
+    evidence.table("metrics", [{"metric": name, "exposed": name not in missing} for name in wanted])
+    if missing:
+        fail(f"expected the metrics {', '.join(missing)} in the Prometheus text from {exchange.where}; "
+             f"it exposes {len(families)} others")
+    return families
 
 
 def parse_literal(text: str) -> Any:
