@@ -265,14 +265,15 @@ def _(response: Exchange, limit: int) -> None:
 
 @then(parsers.parse('the response time is within the "{objective}" objective'))
 def _(env: Environment, response: Exchange, objective: str) -> None:
-    """The last response arrived within an objective of the environment (``objectives:``, in milliseconds).
+    """The last response arrived within an objective of the environment (``objectives:``, in ms or s): below its green limit.
 
     Example: Then the response time is within the "api_latency_ms" objective
     """
-    limit = env.objective(objective)
+    spec = env.objective_spec(objective)
+    limit = spec.milliseconds(name=objective)
     if response.elapsed_ms >= limit:
-        checks.fail(f"expected a response within the '{objective}' objective of {limit:.0f} ms, "
-                    f"got {response.elapsed_ms:.0f} ms from {response.where}")
+        checks.fail(f"expected a response within the '{objective}' objective of {spec.show(spec.green)}, "
+                    f"got {response.elapsed_ms:.0f} ms from {response.where}{spec.latency_note(response.elapsed_ms)}")
 
 
 # ---- table-driven checks -----------------------------------------------------------------
@@ -587,15 +588,16 @@ def _(env: Environment, service_client, credentials, service: str, count: int, d
 
 @then(parsers.parse('these requests to the "{service}" service answer within the "{objective}" objective:'))
 def _(env: Environment, service_client, credentials, service: str, objective: str, datatable) -> None:
-    """Time each request of the table (``method``, ``path``) as the current identity: each must succeed within an objective of the environment (``objectives:``, in milliseconds), so real routes are measured, not only health.
+    """Time each request of the table (``method``, ``path``) as the current identity: each must succeed within an objective of the environment (``objectives:``, in ms or s: below its green limit), so real routes are measured, not only health.
 
     Example: Then these requests to the "api" service answer within the "api_latency_ms" objective:
     """
-    limit = env.objective(objective)
+    spec = env.objective_spec(objective)
+    limit = spec.milliseconds(name=objective)
     rows, problems = [], []
     for row in _table(datatable):
         exchange = _send(service_client, env, credentials, row.get("method") or "GET", service, row["path"])
-        problem = checks.latency_problem(exchange, objective, limit)
+        problem = checks.latency_problem(exchange, objective, limit, spec)
         rows.append({"request": f"{exchange.method} {row['path']}", "status": exchange.status,
                      "ms": round(exchange.elapsed_ms), "objective ms": limit, "ok": problem is None})
         problems += [problem] if problem else []

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import evidence, metrics, paths
-from .environment import ANONYMOUS, Environment, HealthSpec, expand
+from .environment import ANONYMOUS, Environment, HealthSpec, Objective, expand
 from .errors import CheckFailed, Inconclusive
 from .http import Exchange
 from .redact import redact
@@ -345,15 +345,20 @@ def entries_problem(exchange: Exchange, at_least: int) -> str | None:
     return None
 
 
-def latency_problem(exchange: Exchange, objective: str, limit_ms: float) -> str | None:
-    """A successful answer within the objective (an error answer is not a measurement of the route)."""
+def latency_problem(exchange: Exchange, objective: str, limit_ms: float, spec: Objective | None = None) -> str | None:
+    """A successful answer within the objective (an error answer is not a measurement of the route).
+
+    ``spec`` (``env.objective_spec``) states the limit in the objective's own unit (``5 s``) and, when it has
+    a yellow band, the level the time reached; the answer must be green."""
     where = f"{exchange.method} {_path_of(exchange.url)} (service '{exchange.service}')"
     if exchange.status >= 400:
         return (f"expected a successful answer to time against the '{objective}' objective at {where}, "
                 f"got {exchange.summary(80)}")
     if exchange.elapsed_ms >= limit_ms:
-        return (f"expected {where} within the '{objective}' objective of {limit_ms:.0f} ms, "
-                f"got {exchange.elapsed_ms:.0f} ms (status {exchange.status})")
+        limit = spec.show(spec.green) if spec is not None else f"{limit_ms:.0f} ms"
+        note = spec.latency_note(exchange.elapsed_ms) if spec is not None else ""
+        return (f"expected {where} within the '{objective}' objective of {limit}, "
+                f"got {exchange.elapsed_ms:.0f} ms (status {exchange.status}){note}")
     return None
 
 

@@ -3,12 +3,15 @@
 An environment file holds everything that differs between targets (URLs, accounts, expected
 values, safety rules), so that one feature file verifies local, staging and prod alike.
 Secrets never live in the file: they are written as ``${VAR}`` and read from the process
-environment when the file is loaded. Every value that came from a variable in a secret-bearing
-field is registered with the redactor, so it can never reach a report.
+environment when the file is loaded. A secret is a field typed :class:`Secret` (an account's password
+or token, the database DSN's password, a mailbox password, an entry of ``secrets:``, a family's
+token...): after validation :func:`secret_values` walks the model and every ``Secret`` value is
+registered with the redactor, so it can never reach a report. A ``${VAR}`` elsewhere (a URL, an
+address under ``values:``) is not a secret, whatever its field is called.
 
 Variables are needed per section, when a step needs that section: a missing variable in the
 services, auth, browser, safety, expect, objectives or sandbox sections (or a top-level scalar)
-stops :func:`load`; one in a *lazy* part (each account, each ``values`` entry, ``database``,
+stops :func:`load`; one in a *lazy* part (each account, each ``values`` and ``secrets`` entry, ``database``,
 ``mailbox``, ``rate_limits``, ``release``, a section a family declares) is recorded, and only using
 that part raises :class:`MissingSecret` (:meth:`Environment.account`, :meth:`Environment.section`, :func:`expand`).
 The validated model still holds placeholders there, so steps reach these parts only through
@@ -18,32 +21,41 @@ those accessors, never as ``env.database`` or ``env.accounts[...]``.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
-from collections.abc import Callable, Mapping
+import string
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    GetCoreSchemaHandler,
     PrivateAttr,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import core_schema
 
 from .errors import EnvironmentFileError, MissingSecret
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_SECRET_FIELDS = ("password", "token", "api_key", "dsn", "secret", "readonly_dsn")
 
 DEFAULT_TIMEOUT_S = 10.0
 # Sections whose ${VAR}s are needed only when a step uses them (accounts and values: per entry).
 LAZY_SECTIONS = ("database", "mailbox", "rate_limits", "release")
-LAZY_ENTRIES = ("accounts", "values")
+LAZY_ENTRIES = ("accounts", "values", "secrets")
 #: a timeout in seconds: a positive, finite number (0 or a negative value would make every request fail)
 Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 #: a database timeout in milliseconds: a positive whole number
@@ -58,6 +70,85 @@ DEFAULT_DOCS_PATHS = (
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# ---- secrets: a type, registered by walking the model ---------------------------------------------
+
+class Secret(str):
+    """A secret of the environment file (a password, a token, an API key).
+
+    A ``str``, so steps use it as one (``account.password`` goes into a login form as it is), but its
+    ``repr`` is masked. Declare a field ``Secret`` (or ``Secret | None``) and :func:`load` registers its
+    value with the redactor: the type decides what is secret, not the field's name.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}('[REDACTED]')"
+
+    def secret_values(self) -> set[str]:
+        """What the redactor must mask: the value itself."""
+        return {str(self)}
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            cls, core_schema.str_schema(),
+            serialization=core_schema.plain_serializer_function_ser_schema(str, when_used="always"))
+
+
+class Dsn(Secret):
+    """A PostgreSQL connection string (URL or keyword form): its password is the secret, read as libpq
+    reads it (``redact.dsn_passwords``); the host and database name stay readable in messages."""
+
+    __slots__ = ()
+
+    def secret_values(self) -> set[str]:
+        from .redact import dsn_passwords
+
+        return dsn_passwords(str(self))
+
+
+def secret_values(model: BaseModel, skip: Iterable[str] = ()) -> set[str]:
+    """Every :class:`Secret` in a validated model (its sections, entries and lists), found by type.
+
+    ``skip`` holds dotted paths (``accounts.admin.password``) that hold the placeholder of an unset
+    variable, not a secret (registering it would mask the word "unset" everywhere).
+    """
+    skipped = tuple(skip)
+    found: set[str] = set()
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, Secret):
+            if not any(_overlaps(path, s) for s in skipped):
+                found.update(v for v in value.secret_values() if v)
+        elif isinstance(value, BaseModel):
+            for name, field in type(value).model_fields.items():
+                walk(getattr(value, name), _join(path, field.alias or name))
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                walk(item, _join(path, str(key)))
+        elif isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                walk(item, f"{path}[{index}]")
+
+    walk(model, "")
+    return found
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+#: a URL that steps send requests to: absolute http(s)
+def _absolute_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+HttpUrl = Annotated[str, BeforeValidator(lambda v: _absolute_url(v) if isinstance(v, str) else v)]
 
 
 class HealthSpec(_Model):
@@ -92,8 +183,8 @@ class Service(_Model):
 
 class Account(_Model):
     username: str | None = None
-    password: str | None = Field(default=None, repr=False)
-    token: str | None = Field(default=None, repr=False)
+    password: Secret | None = None
+    token: Secret | None = None
     role: str | None = None
 
 
@@ -167,16 +258,107 @@ class Safety(_Model):
 
 
 class Database(_Model):
-    dsn: str = Field(repr=False)
+    dsn: Dsn
     statement_timeout_ms: Milliseconds = 5000
     lock_timeout_ms: Milliseconds = 1000
     migrations_table: str = "schema_migrations"
 
 
-class Mailbox(_Model):
-    kind: Literal["maildev", "mailpit", "imap"] = "maildev"
-    url: str
-    recipient_pattern: str = "postdeploy+{run_id}-{n}@example.com"
+# ---- mailbox: a union on kind ------------------------------------------------------------------------
+
+_RECIPIENT_FIELDS = ("run_id", "n")
+
+
+def _recipient_pattern(value: str) -> str:
+    """``postdeploy+{run_id}-{n}@example.com``: an address with ``{run_id}`` (unique per run) and optionally
+    ``{n}`` (a counter within the run); no other field."""
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid pattern ({exc}); write e.g. 'qa+{{run_id}}-{{n}}@example.com'") from None
+    unknown = [name for name in fields if name not in _RECIPIENT_FIELDS]
+    if unknown:
+        raise ValueError(f"{value!r} uses {{{unknown[0]}}}; a recipient pattern knows only {{run_id}} and {{n}}")
+    if "run_id" not in fields:
+        raise ValueError(f"{value!r} has no {{run_id}}: every run needs addresses of its own "
+                         "(e.g. 'qa+{run_id}-{n}@example.com')")
+    if "@" not in value:
+        raise ValueError(f"{value!r} is not an email address (no '@')")
+    return value
+
+
+RecipientPattern = Annotated[str, BeforeValidator(lambda v: _recipient_pattern(v) if isinstance(v, str) else v)]
+DEFAULT_RECIPIENT_PATTERN = "postdeploy+{run_id}-{n}@example.com"
+
+
+class MailDev(_Model):
+    """A MailDev server's web API (``GET {url}/email``)."""
+
+    kind: Literal["maildev"] = "maildev"
+    url: HttpUrl
+    recipient_pattern: RecipientPattern = DEFAULT_RECIPIENT_PATTERN
+
+
+class MailpitAuth(_Model):
+    """Basic authentication of Mailpit's web UI and API (``--ui-auth-file``)."""
+
+    username: str
+    password: Secret
+
+
+class Mailpit(_Model):
+    """A Mailpit server's API (``{url}/api/v1/messages``), with basic authentication when it asks for it."""
+
+    kind: Literal["mailpit"]
+    url: HttpUrl
+    auth: MailpitAuth | None = None
+    recipient_pattern: RecipientPattern = DEFAULT_RECIPIENT_PATTERN
+
+
+class Imap(_Model):
+    """A real mailbox read over IMAP: ``tls: implicit`` (IMAPS, port 993 by default), ``starttls`` or ``none``
+    (port 143 by default)."""
+
+    kind: Literal["imap"]
+    host: str = Field(min_length=1)
+    port: int = Field(default=0, ge=0, le=65535)  # 0: the default port of ``tls``
+    username: str
+    password: Secret
+    tls: Literal["implicit", "starttls", "none"] = "implicit"
+    folder: str = "INBOX"
+    recipient_pattern: RecipientPattern = DEFAULT_RECIPIENT_PATTERN
+
+    @model_validator(mode="after")
+    def _default_port(self) -> Imap:
+        if self.port == 0:
+            object.__setattr__(self, "port", 993 if self.tls == "implicit" else 143)
+        return self
+
+    @field_validator("host")
+    @classmethod
+    def _bare_host(cls, value: str) -> str:
+        if "://" in value or "/" in value:
+            raise ValueError(f"a host name such as imap.example.com, not a URL; got {value!r}")
+        return value
+
+
+MAILBOX_KINDS = ("maildev", "mailpit", "imap")
+
+
+def _mailbox_kind(value: Any) -> str | None:
+    """The tag of a mailbox: its ``kind`` (``maildev`` when not written, as before the union)."""
+    if isinstance(value, dict):
+        return str(value.get("kind", "maildev"))
+    return getattr(value, "kind", None)
+
+
+#: where test emails are read: ``kind`` selects the model (MailDev, Mailpit or IMAP), each with its own fields
+Mailbox = Annotated[
+    Union[Annotated[MailDev, Tag("maildev")], Annotated[Mailpit, Tag("mailpit")], Annotated[Imap, Tag("imap")]],  # noqa: UP007
+    Discriminator(_mailbox_kind, custom_error_type="mailbox_kind",
+                  custom_error_message=f"'kind' must be one of {', '.join(MAILBOX_KINDS)}"),
+]
+Mailbox.__name__ = "Mailbox"  # type: ignore[attr-defined]  # how the families table names it
 
 
 class SandboxSpec(_Model):
@@ -260,6 +442,283 @@ class Release(_Model):
         return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
+# ---- objectives: a unit and green / yellow / red levels -------------------------------------------
+
+Unit = Literal["ms", "s", "percent", "count", "per_minute"]
+#: an objective's name ending in one of these gives its unit when the entry does not say it
+UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("_ms", "ms"), ("_s", "s"), ("_seconds", "s"), ("_pct", "percent"), ("_percent", "percent"),
+    ("_per_minute", "per_minute"), ("_per_min", "per_minute"), ("_count", "count"),
+)
+_UNIT_WORDS = {
+    "ms": "ms", "millisecond": "ms", "milliseconds": "ms", "s": "s", "sec": "s", "second": "s", "seconds": "s",
+    "%": "percent", "percent": "percent", "/min": "per_minute", "per minute": "per_minute", "/m": "per_minute",
+}
+_SHOWN_UNIT = {"ms": " ms", "s": " s", "percent": "%", "per_minute": "/min", "count": "", None: ""}
+_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*(%|ms|s|sec|seconds?|milliseconds?|percent|/min|/m|per minute)?\s*$", re.I)
+_THRESHOLDS = ("green_below", "red_above", "green_above", "red_below")
+
+
+class Level(StrEnum):
+    """How a measured value stands against an objective: green (fine), yellow (watch), red (roll back)."""
+
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+def unit_of_name(name: str) -> str | None:
+    """The unit an objective's name implies (``p95_ms``: ms; ``error_rate_pct``: percent), None if none."""
+    return next((unit for suffix, unit in UNIT_SUFFIXES if name.endswith(suffix)), None)
+
+
+def _quantity(value: Any) -> tuple[Any, str | None]:
+    """``0.5%`` -> (0.5, "percent"), ``600 ms`` -> (600, "ms"), 600 -> (600, None); anything else unchanged."""
+    if isinstance(value, str):
+        match = _QUANTITY.match(value)
+        if match is None:
+            raise ValueError(f"{value!r} is not a number with an optional unit (600, 600 ms, 5 s, 0.5%, 10/min)")
+        unit = match.group(2)
+        return float(match.group(1)), (_UNIT_WORDS[unit.lower()] if unit else None)
+    return value, None
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:g}"
+
+
+class Objective(_Model):
+    """A threshold a measured value is graded against, in a unit, with green / yellow / red levels.
+
+    Lower is better (latency, error rate): ``green_below`` and, for a yellow band, ``red_above``
+    (``{unit: percent, green_below: 0.5, red_above: 1}`` reads "< 0.5% green, 0.5-1% yellow, > 1% red").
+    Higher is better (throughput, days before a certificate expires): ``green_above`` and ``red_below``.
+    Without the red limit there is no yellow band: what is not green is red. The limits may carry their
+    unit (``green_below: 0.5%``, ``red_above: 1 s``); it must agree with ``unit``.
+    """
+
+    unit: Unit | None = None  # None: a plain number ("as is")
+    green_below: float | None = Field(default=None, allow_inf_nan=False)
+    red_above: float | None = Field(default=None, allow_inf_nan=False)
+    green_above: float | None = Field(default=None, allow_inf_nan=False)
+    red_below: float | None = Field(default=None, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _limits_with_units(cls, data: Any) -> Any:
+        if isinstance(data, bool):
+            raise ValueError("an objective is a number or a mapping such as {unit: ms, green_below: 600, red_above: 1000}")
+        if isinstance(data, (int, float, str)):
+            data = {"green_below": data}  # a bare limit: green below it, red from it on
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        unit = data.get("unit")
+        for key in _THRESHOLDS:
+            if key not in data:
+                continue
+            number, written = _quantity(data[key])
+            if written is not None:
+                if unit is not None and written != unit:
+                    raise ValueError(f"'{key}' is {data[key]!r}, in {written}, but the objective is in {unit}")
+                unit = written
+            data[key] = number
+        if unit is not None:
+            data["unit"] = unit
+        return data
+
+    @model_validator(mode="after")
+    def _one_direction(self) -> Objective:
+        lower = self.green_below is not None or self.red_above is not None
+        higher = self.green_above is not None or self.red_below is not None
+        if lower and higher:
+            raise ValueError("use green_below with red_above (lower is better) or green_above with red_below "
+                             "(higher is better), not both")
+        if self.green_below is None and self.green_above is None:
+            raise ValueError("needs its green limit: green_below (lower is better, e.g. latency) or green_above "
+                             "(higher is better, e.g. days before a certificate expires)")
+        if self.green_below is not None and self.red_above is not None and self.red_above <= self.green_below:
+            raise ValueError(f"red_above ({_number(self.red_above)}) must be greater than green_below "
+                             f"({_number(self.green_below)}); leave red_above out for no yellow band")
+        if self.green_above is not None and self.red_below is not None and self.red_below >= self.green_above:
+            raise ValueError(f"red_below ({_number(self.red_below)}) must be less than green_above "
+                             f"({_number(self.green_above)}); leave red_below out for no yellow band")
+        return self
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.green_above is not None
+
+    @property
+    def green(self) -> float:
+        """The green limit, in the objective's unit."""
+        return self.green_above if self.green_above is not None else self.green_below  # type: ignore[return-value]
+
+    @property
+    def red(self) -> float | None:
+        """The red limit (None: no yellow band, what is not green is red)."""
+        return self.red_below if self.higher_is_better else self.red_above
+
+    def grade(self, value: float) -> Level:
+        """Green, yellow or red: lower is better: green below ``green_below``, red above ``red_above``, yellow
+        from one to the other, both included (the seeds' "< 0.5% green, 0.5-1% yellow, > 1% red"); higher is
+        better: the mirror image. Without a red limit, what is not green is red."""
+        if math.isnan(value):
+            return Level.RED
+        if self.higher_is_better:
+            if value > self.green:
+                return Level.GREEN
+            return Level.RED if self.red is None or value < self.red else Level.YELLOW
+        if value < self.green:
+            return Level.GREEN
+        return Level.RED if self.red is None or value > self.red else Level.YELLOW
+
+    def show(self, value: float) -> str:
+        """A value in the objective's unit: ``600 ms``, ``0.5%``, ``10/min``."""
+        return f"{_number(value)}{_SHOWN_UNIT[self.unit]}"
+
+    def describe(self) -> str:
+        """``green below 600 ms, yellow 600-1000 ms, red above 1000 ms``: the levels as a release manager reads them."""
+        green, red = self.green, self.red
+        if self.higher_is_better:
+            if red is None:
+                return f"green above {self.show(green)}, red from {self.show(green)} down"
+            return (f"green above {self.show(green)}, yellow {_number(red)}-{self.show(green)}, "
+                    f"red below {self.show(red)}")
+        if red is None:
+            return f"green below {self.show(green)}, red from {self.show(green)} up"
+        return f"green below {self.show(green)}, yellow {_number(green)}-{self.show(red)}, red above {self.show(red)}"
+
+    def grade_ms(self, elapsed_ms: float) -> Level:
+        """:meth:`grade` for a duration measured in milliseconds (the objective in ms or s)."""
+        return self.grade(elapsed_ms / self.milliseconds(1.0))
+
+    def latency_note(self, elapsed_ms: float) -> str:
+        """``" (yellow: green below 600 ms, yellow 600-1000 ms, red above 1000 ms)"`` for an objective with a
+        yellow band; "" for a bare limit (what is not green is red, as the message already says)."""
+        if self.red is None:
+            return ""
+        return f" ({self.grade_ms(elapsed_ms)}: {self.describe()})"
+
+    def milliseconds(self, value: float | None = None, name: str = "") -> float:
+        """A duration of this objective (by default its green limit) in milliseconds; an objective that is
+        not a duration (percent, a count, no unit) raises :class:`EnvironmentFileError`."""
+        value = self.green if value is None else value
+        if self.unit == "ms":
+            return value
+        if self.unit == "s":
+            return value * 1000
+        what = f"the objective '{name}'" if name else "the objective"
+        unit = f"in {self.unit}" if self.unit else "a plain number"
+        raise EnvironmentFileError(
+            f"{what} is {unit}, not a duration; a latency needs one in ms or s "
+            "(a name ending in _ms or _s, or unit: ms)")
+
+
+# ---- rate limits -----------------------------------------------------------------------------------
+
+_WINDOW = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?)?\s*$", re.I)
+_WINDOW_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+
+
+def window_seconds(value: Any) -> Any:
+    """``1m``, ``60s``, ``60``, ``1 minute``, ``1h``, ``500ms`` -> seconds; anything else is left to the schema."""
+    if isinstance(value, bool):
+        raise ValueError(f"a window is a duration such as 1m, 60s or 60 (seconds), got {value!r}")
+    if isinstance(value, str):
+        match = _WINDOW.match(value)
+        if match is None:
+            raise ValueError(f"a window is a duration such as 1m, 60s, 1h or 60 (seconds), got {value!r}")
+        unit = (match.group(2) or "s").lower()
+        factor = _WINDOW_UNITS["ms"] if unit == "ms" else _WINDOW_UNITS[unit[0]]
+        return float(match.group(1)) * factor
+    return value
+
+
+#: a rate-limit window: ``1m``, ``60s``, ``1h`` or a number of seconds, held in seconds
+Window = Annotated[float, BeforeValidator(window_seconds), Field(gt=0, allow_inf_nan=False)]
+#: the prefix of an identity that names an API key of the ``secrets:`` section
+SECRET_IDENTITY = "secrets."
+
+
+def _route_regex(route: str) -> re.Pattern[str]:
+    """``/api/*`` (one segment), ``/api/**`` (any rest), ``/orders/{id}`` (one segment) as a regex."""
+    out = ""
+    for token in re.split(r"(\*\*|\*|\{[^{}/]*\})", route):
+        if token == "**":
+            out += ".*"
+        elif token == "*" or (token.startswith("{") and token.endswith("}")):
+            out += "[^/]+"
+        else:
+            out += re.escape(token)
+    return re.compile(out)
+
+
+class RateLimit(_Model):
+    """A limit the deployment promises: ``limit`` requests of ``method route`` per ``window`` for ``identity``.
+
+    ``route`` is a path or a pattern (``/api/*``: one segment, ``/api/**``: any rest, ``{id}``: one segment);
+    a pattern needs ``probe``, the concrete path a check sends its burst to. ``identity`` is ``anonymous``, an
+    account, or ``secrets.NAME`` (an API key of the ``secrets:`` section, sent in ``api_key_header``).
+    ``headers`` says which headers the deployment promises on its answers (``ietf``: ``RateLimit`` and
+    ``RateLimit-Policy``; ``x-ratelimit``: ``X-RateLimit-Limit``/``-Remaining``/``-Reset``; ``none``), and
+    ``retry_after`` whether its 429 carries ``Retry-After``.
+    """
+
+    route: str
+    probe: str | None = None
+    service: str | None = None  # default: the service of ``auth``
+    method: str = "GET"
+    identity: str = ANONYMOUS
+    api_key_header: str = "X-API-Key"
+    limit: int = Field(ge=1)
+    window: Window
+    headers: Literal["ietf", "x-ratelimit", "none"] = "none"
+    retry_after: bool = False
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        if value.upper() not in ALL_METHODS:
+            raise ValueError(f"unknown HTTP method {value!r}; use one of {list(ALL_METHODS)}")
+        return value.upper()
+
+    @field_validator("route", "probe")
+    @classmethod
+    def _a_path(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
+            raise ValueError(f"a path starting with '/', got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _probe_of_a_pattern(self) -> RateLimit:
+        if self.is_pattern and self.probe is None:
+            raise ValueError(f"route {self.route!r} is a pattern: add 'probe', the path a check sends its burst to "
+                             "(e.g. probe: /api/v1/users/me)")
+        if self.probe is not None and not _route_regex(self.route).fullmatch(self.probe):
+            raise ValueError(f"probe {self.probe!r} is not a path of the route {self.route!r}")
+        return self
+
+    @property
+    def is_pattern(self) -> bool:
+        return "*" in self.route or "{" in self.route
+
+    @property
+    def path(self) -> str:
+        """The path a check sends requests to: ``probe``, or the route itself."""
+        return self.probe or self.route
+
+    @property
+    def api_key(self) -> str | None:
+        """The name of the ``secrets:`` entry this limit's identity uses, if it is an API key."""
+        return self.identity[len(SECRET_IDENTITY):] if self.identity.startswith(SECRET_IDENTITY) else None
+
+    def describe(self) -> str:
+        """``100 requests per 60 s to GET /api/* as anonymous``."""
+        return (f"{self.limit} requests per {_number(self.window)} s to {self.method} {self.route} "
+                f"as {self.identity}")
+
+
 class Environment(_Model):
     """One target environment, as validated from its file."""
 
@@ -273,13 +732,17 @@ class Environment(_Model):
     auth: AuthSpec = Field(default_factory=AuthSpec)
     browser: BrowserSpec | None = None
     expect: Expectations = Field(default_factory=Expectations)
-    objectives: dict[str, float] = Field(default_factory=dict)
+    # name -> a limit with a unit and levels (a bare number: green below it, unit from the name's suffix)
+    objectives: dict[str, Objective] = Field(default_factory=dict)
+    # {{name}} in step arguments: plain values (never secrets, whatever they hold) ...
     values: dict[str, Any] = Field(default_factory=dict)
+    # ... and secrets (API keys, a shared password): registered with the redactor, also usable as {{name}}
+    secrets: dict[str, Secret] = Field(default_factory=dict)
     # Sections for the families on the roadmap: validated now, used by their steps later, and
     # only through section(): their ${VAR}s are needed when a step uses them (see the module doc).
     database: Database | None = None
     mailbox: Mailbox | None = None
-    rate_limits: list[dict[str, Any]] = Field(default_factory=list)
+    rate_limits: list[RateLimit] = Field(default_factory=list)
     release: Release = Field(default_factory=Release)
     # every route of the release and what each caller (anonymous or an account) must get from it
     routes: list[Route] = Field(default_factory=list)
@@ -288,6 +751,28 @@ class Environment(_Model):
     _missing: dict[str, list[tuple[str, str]]] = PrivateAttr(default_factory=dict)
     _source: str = PrivateAttr(default="")
 
+    @field_validator("objectives", mode="before")
+    @classmethod
+    def _units_of_names(cls, value: Any) -> Any:
+        """A bare number (or an entry without ``unit``) takes the unit its name's suffix implies."""
+        if not isinstance(value, dict):
+            return value
+        entries = {}
+        for name, entry in value.items():
+            implied = unit_of_name(str(name))
+            if isinstance(entry, dict):
+                written = entry.get("unit")
+                if implied is not None and written is not None and written != implied:
+                    suffix = next(s for s, u in UNIT_SUFFIXES if str(name).endswith(s) and u == implied)
+                    raise ValueError(f"the objective '{name}' ends in '{suffix}' ({implied}) but says unit: {written}; "
+                                     "rename it or change its unit")
+                if written is None and implied is not None:
+                    entry = {"unit": implied, **entry}
+            elif implied is not None and isinstance(entry, (int, float, str)) and not isinstance(entry, bool):
+                entry = {"unit": implied, "green_below": entry}
+            entries[name] = entry
+        return entries
+
     @model_validator(mode="after")
     def _references(self) -> Environment:
         names = sorted(self.services)
@@ -295,6 +780,23 @@ class Environment(_Model):
             raise ValueError(_unknown("auth.service", self.auth.service, names))
         if self.browser and self.browser.service not in self.services:
             raise ValueError(_unknown("browser.service", self.browser.service, names))
+        both = sorted(set(map(str, self.values)) & set(map(str, self.secrets)))
+        if both:
+            raise ValueError(f"'{both[0]}' is both under values: and under secrets:; {{{{{both[0]}}}}} must name one")
+        return self
+
+    @model_validator(mode="after")
+    def _rate_limit_identities(self) -> Environment:
+        names = sorted(self.services)
+        identities = [ANONYMOUS, *self.accounts, *(SECRET_IDENTITY + key for key in self.secrets)]
+        for i, limit in enumerate(self.rate_limits):
+            if limit.service is not None and limit.service not in self.services:
+                raise ValueError(_unknown(f"rate_limits[{i}].service", limit.service, names))
+            if limit.identity not in identities:
+                raise ValueError(
+                    f"rate_limits[{i}] ({limit.method} {limit.route}) names the identity '{limit.identity}', which is "
+                    f"neither '{ANONYMOUS}', an account nor '{SECRET_IDENTITY}NAME' of a secrets: entry"
+                    f"{_did_you_mean(limit.identity, identities)}; the identities are: {', '.join(identities)}")
         return self
 
     @model_validator(mode="after")
@@ -359,6 +861,11 @@ class Environment(_Model):
                 "only the checks that use this part need {them}"))
 
     def objective(self, name: str) -> float:
+        """The green limit of the objective ``name``, in its own unit (:meth:`objective_spec` for the rest)."""
+        return self.objective_spec(name).green
+
+    def objective_spec(self, name: str) -> Objective:
+        """The objective ``name``: its unit, its levels, :meth:`Objective.grade` for a measured value."""
         return self._named("objectives", "objective", name, "add it under 'objectives:'")
 
     def _named(self, section: str, kind: str, name: str, hint: str) -> Any:
@@ -402,7 +909,7 @@ def _missing_message(subject: str, entries: list[tuple[str, str]], note: str) ->
     )
 
 
-def _interpolate_by_part(raw: dict[Any, Any], variables: Mapping[str, str], secrets: set[str],
+def _interpolate_by_part(raw: dict[Any, Any], variables: Mapping[str, str],
                          lazy_sections: tuple[str, ...] = LAZY_SECTIONS,
                          ) -> tuple[dict[Any, Any], list[tuple[str, str]], dict[str, list[tuple[str, str]]]]:
     """Interpolate the whole file; sort unset variables into eager ones and lazy part -> its ones."""
@@ -415,13 +922,13 @@ def _interpolate_by_part(raw: dict[Any, Any], variables: Mapping[str, str], secr
             entries = {}
             for entry, item in value.items():
                 found: list[tuple[str, str]] = []
-                entries[entry] = interpolate(item, variables, secrets, f"{section}.{entry}", found)
+                entries[entry] = interpolate(item, variables, f"{section}.{entry}", found)
                 if found:
                     lazy[f"{section}.{entry}"] = found
             data[key] = entries
             continue
         found = []
-        data[key] = interpolate(value, variables, secrets, section, found)
+        data[key] = interpolate(value, variables, section, found)
         if not found:
             continue
         if section in lazy_sections or section in LAZY_ENTRIES:
@@ -486,17 +993,18 @@ def _node_path(node: yaml.Node | None, target: yaml.Node, path: str = "", visite
     return None
 
 
-def interpolate(data: Any, variables: Mapping[str, str], secrets: set[str], path: str = "",
+def interpolate(data: Any, variables: Mapping[str, str], path: str = "",
                 missing: list[tuple[str, str]] | None = None) -> Any:
-    """Replace ``${VAR}`` and ``${VAR:-default}`` everywhere; collect secret values.
+    """Replace ``${VAR}`` and ``${VAR:-default}`` everywhere. What is secret is decided by the schema
+    (fields typed :class:`Secret`), after validation, not here.
 
     With ``missing`` given, an unset variable is recorded there as (name, field) and replaced by a
     placeholder, so that the schema can be checked before the missing variables are reported.
     """
     if isinstance(data, dict):
-        return {k: interpolate(v, variables, secrets, f"{path}.{k}" if path else str(k), missing) for k, v in data.items()}
+        return {k: interpolate(v, variables, f"{path}.{k}" if path else str(k), missing) for k, v in data.items()}
     if isinstance(data, list):
-        return [interpolate(v, variables, secrets, f"{path}[{i}]", missing) for i, v in enumerate(data)]
+        return [interpolate(v, variables, f"{path}[{i}]", missing) for i, v in enumerate(data)]
     if not isinstance(data, str):
         return data
 
@@ -515,8 +1023,6 @@ def interpolate(data: Any, variables: Mapping[str, str], secrets: set[str], path
                 f"(export {name}=...), or provide it through your CI's secret store; postdeploy never "
                 "reads secrets from the environment file itself."
             )
-        if value and any(word in path.rsplit(".", 1)[-1].lower() for word in _SECRET_FIELDS):
-            secrets.add(value)
         return value
 
     return _VAR.sub(replace, data)
@@ -529,7 +1035,8 @@ def load(
     provide: Callable[[dict[str, Any]], Mapping[str, str]] | None = None,
     model: type[Environment] | None = None,
 ) -> tuple[Environment, set[str]]:
-    """Load and validate ``env_dir/name.yaml``. Returns the environment and its secret values.
+    """Load and validate ``env_dir/name.yaml``. Returns the environment and its secret values: every
+    :class:`Secret` of the validated model (:func:`secret_values`), those of unset variables excepted.
 
     ``provide`` sees the raw file before interpolation and may add variables (the local
     sandbox's addresses, known only once it runs). ``model`` is :class:`Environment` with the
@@ -574,22 +1081,16 @@ def load(
     if not isinstance(raw, dict):
         raise EnvironmentFileError(f"environment file {path} must be a mapping of sections (services:, accounts:, ...).")
     raw.setdefault("name", name)
-    secrets: set[str] = set()
     scope = dict(os.environ if variables is None else variables)
     if provide is not None:
         scope.update(provide(raw))
     family_sections = tuple(field for field in model.model_fields if field not in Environment.model_fields)
-    data, eager, lazy = _interpolate_by_part(raw, scope, secrets, (*LAZY_SECTIONS, *family_sections))
+    data, eager, lazy = _interpolate_by_part(raw, scope, (*LAZY_SECTIONS, *family_sections))
     env = _validate(path, data, eager, lazy, model)
     env._missing = lazy
     env._source = str(path)
-    # placeholders of parts with unset variables are not secrets (and would redact the word "unset")
-    for account_name, account in env.accounts.items():
-        if f"accounts.{account_name}" not in lazy:
-            secrets.update(v for v in (account.password, account.token) if v)
-    if env.database and "database" not in lazy:
-        secrets.update(_dsn_passwords(env.database.dsn))
-    return env, secrets
+    # placeholders of unset variables are not secrets (and would redact the word "unset")
+    return env, secret_values(env, skip=(field for entries in lazy.values() for _, field in entries))
 
 
 def _validate(path: Path, data: dict[Any, Any], eager: list[tuple[str, str]],
@@ -611,12 +1112,12 @@ def _validate(path: Path, data: dict[Any, Any], eager: list[tuple[str, str]],
     try:
         env = model.model_validate(data)
     except ValidationError as exc:
-        if any(_dotted(error["loc"]) not in placeholders for error in exc.errors()):
+        if any(_dotted(_location(model, error["loc"])[0]) not in placeholders for error in exc.errors()):
             raise EnvironmentFileError(_explain(path, exc, placeholders, model)) from None
         if eager:
             raise unset_eager() from None
         for error in exc.errors():
-            _drop(data, error["loc"])
+            _drop(data, _location(model, error["loc"])[0])
         try:
             env = model.model_validate(data)
         except ValidationError as again:
@@ -655,30 +1156,33 @@ def _first_fields(entries: list[tuple[str, str]]) -> dict[str, str]:
     return first
 
 
-def _dsn_passwords(dsn: str) -> set[str]:
-    """psycopg.conninfo reads URL and keyword DSNs, and passwords holding @ : / % and spaces."""
-    from .redact import dsn_passwords
-
-    return dsn_passwords(dsn)
-
-
 def _explain(path: Path, exc: ValidationError, placeholders: Mapping[str, str] | None = None,
              model: type[BaseModel] | None = None) -> str:
     problems = []
     for error in exc.errors()[:5]:
-        loc = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        unset = (placeholders or {}).get(_dotted(error["loc"]))
+        where, _ = _location(model or Environment, error["loc"])
+        loc = _dotted(where) or "(top level)"
+        unset = (placeholders or {}).get(_dotted(where))
         if unset:
             problems.append(f"'{loc}' needs ${{{unset}}}, which is not set")
         elif error["type"] == "extra_forbidden":
-            parent_model = _model_at(model or Environment, error["loc"][:-1])
+            parent_model = _location(model or Environment, error["loc"][:-1])[1]
             fields = list(parent_model.model_fields) if parent_model else []
             aliases = [f.alias for f in parent_model.model_fields.values() if f.alias] if parent_model else []
-            problems.append(f"'{loc}' is not a known field{_did_you_mean(str(error['loc'][-1]), fields + aliases)}")
+            problems.append(f"'{loc}' is not a known field{_did_you_mean(str(where[-1]), fields + aliases)}")
         elif error["type"] == "missing":
             problems.append(f"'{loc}' is required but missing")
+        elif error["type"] in ("union_tag_invalid", "union_tag_not_found", "mailbox_kind"):
+            key = str((error.get("ctx") or {}).get("discriminator", "kind")).strip("'")
+            tags = _tags(_walk(model or Environment, error["loc"])[1], key)
+            given = error["input"].get(key) if isinstance(error["input"], dict) else None
+            if given is None:
+                problems.append(f"'{loc}.{key}' is required but missing: one of {', '.join(tags)}")
+            else:
+                problems.append(f"'{loc}.{key}' must be one of {', '.join(tags)}, got {given!r}"
+                                f"{_did_you_mean(str(given), tags)}")
         elif error["type"] in _NUMBER_LIMITS:
-            unit = " (milliseconds)" if loc.endswith("_ms") else " (seconds)" if loc.endswith("_s") else ""
+            unit = " (milliseconds)" if loc.endswith("_ms") else " (seconds)" if loc.endswith(("_s", "window")) else ""
             problems.append(f"'{loc}': {_must(error['msg'])}, got {error['input']!r}{unit}")
         else:
             problems.append(f"'{loc}': {_must(error['msg'])}")
@@ -693,41 +1197,85 @@ _NUMBER_LIMITS = ("greater_than", "greater_than_equal", "less_than", "less_than_
 
 
 def _must(message: str) -> str:
-    """pydantic's "Input should be greater than 0" reads as "must be greater than 0"."""
+    """pydantic's "Input should be greater than 0" reads as "must be greater than 0"; a validator's
+    "Value error, needs ..." reads as "needs ..."."""
+    if message.startswith("Value error, "):
+        return message[len("Value error, "):]
     return "must be " + message[len("Input should be "):] if message.startswith("Input should be ") else message
 
 
-def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """Follow a validation error location through the schema to the model it names."""
-    import typing
+def _location(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], type[BaseModel] | None]:
+    """A validation error's location as the file writes it, and the model it ends in (None if it ends
+    elsewhere): the schema is followed field by field, and the tags pydantic inserts for a union
+    (``mailbox.imap.port`` for the file's ``mailbox.port``) are dropped."""
+    where, current = _walk(model, loc)
+    end = _unwrap(current)
+    return where, end if isinstance(end, type) and issubclass(end, BaseModel) else None
 
+
+def _walk(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
+    """:func:`_location`'s walk: the location without union tags, and the annotation it ends in."""
+    where: list[Any] = []
     current: Any = model
     for part in loc:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
-            if isinstance(current, type) and issubclass(current, BaseModel):
-                continue
-            return None
-        field = current.model_fields.get(str(part)) or next(
-            (f for f in current.model_fields.values() if f.alias == part), None
-        )
-        if field is None:
-            # a dict key (a service or account name): stay on the value type
+        shape = _unwrap(current)
+        if isinstance(shape, type) and issubclass(shape, BaseModel):
+            field = shape.model_fields.get(str(part)) or next(
+                (f for f in shape.model_fields.values() if f.alias == part), None)
+            current = field.annotation if field is not None else None
+            where.append(part)
             continue
-        annotation = field.annotation
-        current = _inner_model(annotation, typing)
-        if current is None:
-            return None
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+        origin = typing.get_origin(shape)
+        if origin in (dict, Mapping, list, tuple):
+            current = typing.get_args(shape)[-1] if typing.get_args(shape) else None
+            where.append(part)
+            continue
+        member = next((m for m in _union_members(shape) if _tagged(m, part)), None)
+        if member is not None:
+            current = member  # a union's tag: not a key of the file
+            continue
+        current = None
+        where.append(part)
+    return tuple(where), current
 
 
-def _inner_model(annotation: Any, typing: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _inner_model(arg, typing)
-        if found is not None:
-            return found
-    return None
+def _tags(annotation: Any, key: str) -> list[str]:
+    """The values the union at ``annotation`` accepts for its discriminator ``key`` (``kind``)."""
+    tags: list[str] = []
+    for member in _union_members(_unwrap(annotation)):
+        field = member.model_fields.get(key) if isinstance(member, type) and issubclass(member, BaseModel) else None
+        if field is not None and typing.get_origin(field.annotation) is Literal:
+            tags += [str(arg) for arg in typing.get_args(field.annotation)]
+    return tags
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``Annotated[X, ...]`` and ``X | None`` -> X; a union of several types stays a union."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation
+
+
+def _union_members(annotation: Any) -> list[Any]:
+    if typing.get_origin(annotation) not in (Union, types.UnionType):
+        return []
+    return [_unwrap(arg) for arg in typing.get_args(annotation) if arg is not type(None)]
+
+
+def _tagged(member: Any, tag: Any) -> bool:
+    """Whether ``tag`` is the discriminator value of the union member ``member`` (a Literal field of it)."""
+    if not (isinstance(member, type) and issubclass(member, BaseModel)):
+        return False
+    return any(typing.get_origin(f.annotation) is Literal and tag in typing.get_args(f.annotation)
+               for f in member.model_fields.values())
 
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\[\]-]+)\s*\}\}")
@@ -736,14 +1284,16 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\[\]-]+)\s*\}\}")
 def expand(env: Environment, text: str, extra: Mapping[str, Any] | None = None) -> str:
     """Fill ``{{name}}`` placeholders in a step argument from the environment.
 
-    ``{{x}}`` looks in ``values``; ``{{services.api.base_url}}``, ``{{accounts.admin.username}}``,
+    ``{{x}}`` looks in ``values``, then ``secrets``; ``{{services.api.base_url}}``, ``{{accounts.admin.username}}``,
     ``{{objectives.p95_ms}}`` and any other dotted path reach the whole environment, so a feature
     can name a per-environment value without holding it.
     """
     from . import paths
 
     extra = extra or {}
-    document = {**env.model_dump(by_alias=True), **env.values, **extra}
+    document = {**env.model_dump(by_alias=True), **env.values, **env.secrets, **extra}
+    # {{objectives.NAME}} is the objective's green limit, a number, as when objectives were bare numbers
+    document["objectives"] = {name: spec.green for name, spec in env.objectives.items()}
 
     def fill(match: re.Match[str]) -> str:
         key = match.group(1)
@@ -752,11 +1302,13 @@ def expand(env: Environment, text: str, extra: Mapping[str, Any] | None = None) 
         except (paths.PathNotFound, ValueError):
             raise EnvironmentFileError(
                 f"the step needs '{{{{{key}}}}}', which environment '{env.name}' does not define"
-                f"{_did_you_mean(key, list(env.values))}; add it under 'values:' in its file."
+                f"{_did_you_mean(key, [*env.values, *env.secrets])}; add it under 'values:' in its file "
+                "(under 'secrets:' if it is a secret)."
             ) from None
         parts = [str(part) for part in paths.parse(key)]
         if parts and parts[0] not in extra:
-            full = ["values", *parts] if parts[0] in env.values else parts
+            full = (["values", *parts] if parts[0] in env.values else ["secrets", *parts] if parts[0] in env.secrets
+                    else parts)
             env.require(".".join(full), f"'{{{{{key}}}}}' in a step")
         return str(value)
 

@@ -1,6 +1,13 @@
 """@rate_limit (roadmap): bursts, headers, per identity, reset after the window. No steps yet; its
-``rate_limits`` section is still untyped in environment.py (issue 13, point 2)."""
+``rate_limits`` section (a list of :class:`~postdeploy.environment.RateLimit`) is typed in environment.py,
+where the environment checks that each identity is an account, ``anonymous`` or an API key of ``secrets:``."""
 
+from ..environment import RateLimit
 from ._family import Family
 
-FAMILY = Family(name="rate_limit", description="rate limits enforced as configured")
+FAMILY = Family(
+    name="rate_limit",
+    description="rate limits enforced as configured",
+    sections={"rate_limits": list[RateLimit]},
+    requires=("rate_limits",),
+)

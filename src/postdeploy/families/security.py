@@ -1,6 +1,39 @@
 """@security (roadmap): TLS, headers as scanners grade them, exposed files, default credentials.
-No steps yet."""
+No steps yet. Its section: ``tls`` (the hosts whose certificates and protocols are checked)."""
 
-from ._family import Family
+from __future__ import annotations
 
-FAMILY = Family(name="security", description="security posture")
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from ._family import Family, Section
+
+_HOST = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
+
+
+class Tls(Section):
+    """The hosts (``host`` or ``host:port``, 443 by default) whose certificates must be valid for the host,
+    not expire within ``expiry_margin_days``, and speak at least ``min_version``."""
+
+    hosts: list[str] = Field(min_length=1)
+    expiry_margin_days: int = Field(default=30, ge=0)
+    min_version: Literal["1.2", "1.3"] = "1.2"
+
+    @field_validator("hosts")
+    @classmethod
+    def _bare_hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if not _HOST.match(host):
+                raise ValueError(f"a host is a name with an optional port (api.example.com, api.example.com:8443), "
+                                 f"not a URL; got {host!r}")
+        return value
+
+    @field_validator("min_version", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:  # YAML reads 1.2 as a number
+        return f"{value:.1f}" if isinstance(value, float) else value
+
+
+FAMILY = Family(name="security", description="security posture", sections={"tls": Tls})
