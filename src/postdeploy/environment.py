@@ -494,7 +494,8 @@ class Objective(_Model):
     (``{unit: percent, green_below: 0.5, red_above: 1}`` reads "< 0.5% green, 0.5-1% yellow, > 1% red").
     Higher is better (throughput, days before a certificate expires): ``green_above`` and ``red_below``.
     Without the red limit there is no yellow band: what is not green is red. The limits may carry their
-    unit (``green_below: 0.5%``, ``red_above: 1 s``); it must agree with ``unit``.
+    unit (``green_below: 0.5%``, ``red_above: 1 s``): it must agree with ``unit`` (seconds and milliseconds
+    convert).
     """
 
     unit: Unit | None = None  # None: a plain number ("as is")
@@ -513,15 +514,13 @@ class Objective(_Model):
         if not isinstance(data, dict):
             return data
         data = dict(data)
-        unit = data.get("unit")
-        for key in _THRESHOLDS:
-            if key not in data:
-                continue
-            number, written = _quantity(data[key])
-            if written is not None:
-                if unit is not None and written != unit:
+        limits = {key: _quantity(data[key]) for key in _THRESHOLDS if key in data}
+        unit = data.get("unit") or next((written for _, written in limits.values() if written), None)
+        for key, (number, written) in limits.items():
+            if written is not None and written != unit:
+                if {written, unit} != {"ms", "s"}:
                     raise ValueError(f"'{key}' is {data[key]!r}, in {written}, but the objective is in {unit}")
-                unit = written
+                number = number * 1000 if written == "s" else number / 1000  # 1 s in an objective in ms
             data[key] = number
         if unit is not None:
             data["unit"] = unit
@@ -642,12 +641,12 @@ SECRET_IDENTITY = "secrets."
 
 
 def _route_regex(route: str) -> re.Pattern[str]:
-    """``/api/*`` (one segment), ``/api/**`` (any rest), ``/orders/{id}`` (one segment) as a regex."""
+    """``/api/*`` (``*``: anything, ``/`` included) and ``/orders/{id}`` (one segment) as a regex."""
     out = ""
-    for token in re.split(r"(\*\*|\*|\{[^{}/]*\})", route):
-        if token == "**":
+    for token in re.split(r"(\*+|\{[^{}/]*\})", route):
+        if token.startswith("*"):
             out += ".*"
-        elif token == "*" or (token.startswith("{") and token.endswith("}")):
+        elif token.startswith("{") and token.endswith("}"):
             out += "[^/]+"
         else:
             out += re.escape(token)
@@ -657,7 +656,8 @@ def _route_regex(route: str) -> re.Pattern[str]:
 class RateLimit(_Model):
     """A limit the deployment promises: ``limit`` requests of ``method route`` per ``window`` for ``identity``.
 
-    ``route`` is a path or a pattern (``/api/*``: one segment, ``/api/**``: any rest, ``{id}``: one segment);
+    ``route`` is a path or a pattern (``*``: anything, ``/`` included, so ``/api/*`` is every API route;
+    ``{id}``: one segment);
     a pattern needs ``probe``, the concrete path a check sends its burst to. ``identity`` is ``anonymous``, an
     account, or ``secrets.NAME`` (an API key of the ``secrets:`` section, sent in ``api_key_header``).
     ``headers`` says which headers the deployment promises on its answers (``ietf``: ``RateLimit`` and
@@ -1201,7 +1201,7 @@ def _must(message: str) -> str:
     "Value error, needs ..." reads as "needs ..."."""
     if message.startswith("Value error, "):
         return message[len("Value error, "):]
-    return "must be " + message[len("Input should be "):] if message.startswith("Input should be ") else message
+    return re.sub(r"^(?:Input|List|Dictionary|String|Tuple) should ", "must ", message).replace(" after validation", "")
 
 
 def _location(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], type[BaseModel] | None]:

@@ -23,6 +23,13 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return tmp_path
 
 
+def builtin_model():
+    """The environment model with the sections the built-in families declare (the plugin loads with it)."""
+    from postdeploy import families
+
+    return families.Registry(families.builtin()).environment_model
+
+
 def test_loads_a_frozen_environment_and_collects_its_secrets(tmp_path):
     env, secrets = environment.load("staging", write(tmp_path, "staging", MINIMAL), {"ADMIN_PW": "s3cret-pw", "DB_PW": "db-pw-1"})
     assert env.name == "staging"
@@ -119,7 +126,7 @@ def test_shipped_environment_files_are_valid():
         # every ${VAR} given a dummy value: the files must validate against the schema
         raw = (root / f"{name}.yaml").read_text()
         variables = {var: "http://127.0.0.1:1" if "URL" in var else "x-value" for var, _ in environment._VAR.findall(raw)}
-        env, _ = environment.load(name, root, variables)
+        env, _ = environment.load(name, root, variables, model=builtin_model())  # as the plugin loads them
         assert env.services, name
         assert name != "prod" or env.safety.read_only
 
@@ -289,7 +296,7 @@ SHIPPED = Path(__file__).resolve().parents[2] / "environments"
 def test_prod_loads_for_a_smoke_run_without_the_database_or_account_variables():
     # smoke needs the services and the accounts it signs in with; the DSN is for the data-integrity family
     variables = {"PROD_SMOKE_ADMIN_EMAIL": "admin@example.com", "PROD_SMOKE_ADMIN_PASSWORD": "admin-pw"}
-    env, secrets = environment.load("prod", SHIPPED, variables)
+    env, secrets = environment.load("prod", SHIPPED, variables, model=builtin_model())
     assert env.account("admin").password == "admin-pw"
     assert secrets == {"admin-pw"}
     with pytest.raises(MissingSecret) as err:
@@ -302,10 +309,26 @@ def test_prod_loads_for_a_smoke_run_without_the_database_or_account_variables():
 
 @pytest.mark.parametrize("name", ["prod", "staging"])
 def test_shipped_examples_load_with_none_of_their_secrets(name):
-    env, secrets = environment.load(name, SHIPPED, {})
+    env, secrets = environment.load(name, SHIPPED, {}, model=builtin_model())
     assert env.services and secrets == set()
     with pytest.raises(MissingSecret, match=r"READONLY_DSN"):
         env.section("database")
+    with pytest.raises(MissingSecret, match=r"PROMETHEUS_TOKEN"):
+        env.section("prometheus")
+    assert env.section("tls").expiry_margin_days == 30
+    assert env.objective_spec("error_rate").describe() == "green below 0.5%, yellow 0.5-1%, red above 1%"
+
+
+def test_the_shipped_staging_example_uses_every_typed_section():
+    variables = {"STAGING_SERVICE_TOKEN": "svc-token-1", "STAGING_MAILPIT_PASSWORD": "mailpit-pw-1",
+                 "STAGING_ADMIN_EMAIL": "admin@example.com", "STAGING_ADMIN_PASSWORD": "admin-pw-1",
+                 "STAGING_LOKI_TOKEN": "loki-token-1"}
+    env, secrets = environment.load("staging", SHIPPED, variables, model=builtin_model())
+    assert secrets == {"svc-token-1", "mailpit-pw-1", "admin-pw-1", "loki-token-1"}
+    assert isinstance(env.section("mailbox"), environment.Mailpit)
+    assert [limit.window for limit in env.section("rate_limits")] == [60, 60]
+    assert env.objective("api_latency_ms") == 1500 and env.objective_spec("api_latency_ms").unit == "ms"
+    assert env.section("logs")["worker"].command[:3] == ["kubectl", "-n", "staging"]
 
 
 def test_an_unset_variable_in_a_typed_field_is_reported_as_unset_not_as_a_schema_error(tmp_path):
@@ -324,3 +347,329 @@ def test_an_unset_variable_in_a_typed_field_is_reported_as_unset_not_as_a_schema
     assert not isinstance(err.value, MissingSecret)
     assert "'timeout_s' needs ${TIMEOUT}, which is not set" in str(err.value)
     assert "'safty' is not a known field (did you mean 'safety'?)" in str(err.value)
+
+
+# --- secrets are a type ----------------------------------------------------------------------------
+
+BASE = "services:\n  api: {base_url: 'http://x'}\n"
+
+
+
+def test_secrets_are_found_by_type_not_by_the_name_of_their_field(tmp_path):
+    text = BASE + """accounts:
+  admin: {username: admin@example.com, password: "${ADMIN_PW}"}
+  robot: {token: "${ROBOT_TOKEN}"}
+values:
+  new_user_email: "qa-new-${RUN}@example.com"
+  api_token_header: "${HEADER_NAME}"
+  password_hint: "${HINT}"
+secrets:
+  partner: "${PARTNER}"
+mailbox: {kind: mailpit, url: "http://mail", auth: {username: qa, password: "${MAILPIT_PW}"}}
+database: {dsn: "postgresql://reader:${DB_PW}@db:5432/app"}
+"""
+    variables = {"ADMIN_PW": "admin-pw-1", "ROBOT_TOKEN": "robot-tok-1", "RUN": "20260101-abcd",
+                 "HEADER_NAME": "X-Api-Token", "HINT": "the-usual-one", "PARTNER": "partner-key-1",
+                 "MAILPIT_PW": "mailpit-pw-1", "DB_PW": "db-pw-1"}
+    env, secrets = environment.load("x", write(tmp_path, "x", text), variables)
+    # an innocuous name ("partner", "auth.password" of a mailbox, a DSN) is a secret by its type ...
+    assert secrets == {"admin-pw-1", "robot-tok-1", "partner-key-1", "mailpit-pw-1", "db-pw-1"}
+    # ... and a ${VAR} under values: is not, whatever its key says
+    assert env.values["new_user_email"] == "qa-new-20260101-abcd@example.com"
+    assert isinstance(env.account("admin").password, environment.Secret)
+    assert env.account("admin").password == "admin-pw-1"  # a str: steps use it as one
+    assert "admin-pw-1" not in repr(env.account("admin")) and "Secret('[REDACTED]')" in repr(env.account("admin"))
+    assert "db-pw-1" not in repr(env.section("database"))
+    assert environment.expand(env, "{{partner}}") == "partner-key-1"  # secrets are {{name}}s too
+
+    from postdeploy import redact
+    redact.clear()
+    try:
+        redact.register(*secrets)
+        text = f"signed up {env.values['new_user_email']} with key {env.secrets['partner']} at {env.database.dsn}"
+        assert redact.redact(text) == ("signed up qa-new-20260101-abcd@example.com with key [REDACTED] at "
+                                       "postgresql://reader:[REDACTED]@db:5432/app")
+    finally:
+        redact.clear()
+
+
+def test_a_family_section_field_typed_secret_is_registered_whatever_its_name(tmp_path):
+    from postdeploy.families import Family, Registry, Section
+
+    class Vault(Section):
+        url: str
+        opening_words: environment.Secret
+        note: str = ""
+
+    model = Registry([("here", Family(name="vault", description="v", sections={"vault": Vault}))]).environment_model
+    text = BASE + "vault: {url: 'http://v', opening_words: '${WORDS}', note: '${NOTE}'}\n"
+    _, secrets = environment.load("x", write(tmp_path, "x", text), {"WORDS": "open-sesame", "NOTE": "a-note"},
+                                  model=model)
+    assert secrets == {"open-sesame"}
+
+
+def test_a_secret_whose_variable_is_unset_is_not_registered_but_its_neighbours_are(tmp_path):
+    text = BASE + "accounts:\n  admin: {username: '${ADMIN_EMAIL}', password: '${ADMIN_PW}'}\n" \
+                  "secrets: {partner: '${PARTNER}', other: '${OTHER}'}\n"
+    env, secrets = environment.load("x", write(tmp_path, "x", text), {"ADMIN_PW": "admin-pw-1", "OTHER": "other-1"})
+    assert secrets == {"admin-pw-1", "other-1"}  # not the placeholder "unset"
+    with pytest.raises(MissingSecret, match=r"'\{\{partner\}\}' in a step needs \$\{PARTNER\}"):
+        environment.expand(env, "{{partner}}")
+    assert environment.expand(env, "{{other}}") == "other-1"
+
+
+def test_a_name_under_both_values_and_secrets_is_refused(tmp_path):
+    with pytest.raises(EnvironmentFileError, match=r"'key' is both under values: and under secrets:"):
+        environment.load("x", write(tmp_path, "x", BASE + "values: {key: 1}\nsecrets: {key: k}\n"), {})
+
+
+# --- objectives: units and levels -----------------------------------------------------------------
+
+def objectives(tmp_path, text, model=None):
+    env, _ = environment.load("x", write(tmp_path, "x", BASE + "objectives:\n" + text), {}, model=model)
+    return env
+
+
+def test_a_bare_objective_takes_its_unit_from_its_name_and_has_no_yellow_band(tmp_path):
+    env = objectives(tmp_path, "  api_latency_ms: 1000\n  p95_s: 5\n  error_rate_pct: 1\n  queue_depth: 50\n")
+    assert env.objective("api_latency_ms") == 1000  # the green limit, in its own unit
+    spec = env.objective_spec("api_latency_ms")
+    assert (spec.unit, spec.green, spec.red) == ("ms", 1000, None)
+    assert [spec.grade(v) for v in (999.9, 1000, 5000)] == ["green", "red", "red"]
+    assert spec.describe() == "green below 1000 ms, red from 1000 ms up"
+    assert env.objective_spec("p95_s").unit == "s" and env.objective_spec("p95_s").milliseconds() == 5000
+    assert env.objective_spec("error_rate_pct").unit == "percent"
+    assert env.objective_spec("queue_depth").unit is None and env.objective("queue_depth") == 50
+    with pytest.raises(EnvironmentFileError, match=r"the objective 'queue_depth' is a plain number, not a duration"):
+        env.objective_spec("queue_depth").milliseconds(name="queue_depth")
+    assert environment.expand(env, "{{objectives.api_latency_ms}}") == "1000.0"  # still a number
+
+
+def test_objective_levels_grade_green_yellow_red_at_their_boundaries(tmp_path):
+    # the seeds: "error rate < 0.5% green, 0.5-1% yellow, > 1% roll back"; "p95 < 600 ms, 600-1000 ms, > 1000 ms"
+    env = objectives(tmp_path, "  error_rate: {unit: percent, green_below: 0.5, red_above: 1}\n"
+                               "  error_rate_written: {green_below: 0.5%, red_above: 1%}\n"
+                               "  p95_latency: {green_below: 600 ms, red_above: 1 s}\n"
+                               "  p95_s: {green_below: 500 ms, red_above: 1}\n"
+                               "  cert_days: {unit: count, green_above: 30, red_below: 7}\n"
+                               "  throughput_per_minute: {green_above: 100}\n")
+    rate = env.objective_spec("error_rate")
+    assert [rate.grade(v) for v in (0, 0.49, 0.5, 0.75, 1, 1.01, 50)] == \
+        ["green", "green", "yellow", "yellow", "yellow", "red", "red"]
+    assert rate.grade(float("nan")) == environment.Level.RED
+    assert rate.describe() == "green below 0.5%, yellow 0.5-1%, red above 1%"
+    assert env.objective_spec("error_rate_written") == rate  # "0.5%" reads as 0.5 percent
+    assert env.objective("error_rate") == 0.5
+    latency = env.objective_spec("p95_latency")
+    assert latency.unit == "ms" and [latency.grade_ms(v) for v in (599, 600, 1000, 1001)] == \
+        ["green", "yellow", "yellow", "red"]
+    assert latency.describe() == "green below 600 ms, yellow 600-1000 ms, red above 1000 ms"
+    assert env.objective_spec("p95_s").describe() == "green below 0.5 s, yellow 0.5-1 s, red above 1 s"
+    # higher is better: the mirror image
+    days = env.objective_spec("cert_days")
+    assert [days.grade(v) for v in (31, 30, 7, 6.9)] == ["green", "yellow", "yellow", "red"]
+    assert days.describe() == "green above 30, yellow 7-30, red below 7"
+    throughput = env.objective_spec("throughput_per_minute")
+    assert throughput.unit == "per_minute" and [throughput.grade(v) for v in (101, 100)] == ["green", "red"]
+
+
+def test_a_latency_objective_in_seconds_is_stated_in_seconds(tmp_path):
+    from postdeploy import checks
+
+    env = objectives(tmp_path, "  p95_s: {green_below: 5, red_above: 10}\n")
+    spec = env.objective_spec("p95_s")
+    assert spec.milliseconds() == 5000 and spec.grade_ms(7000) == "yellow"
+
+    class Slow:
+        method, url, service, status, elapsed_ms = "GET", "http://x/orders", "api", 200, 7000.0
+
+    assert checks.latency_problem(Slow(), "p95_s", spec.milliseconds(), spec) == (
+        "expected GET /orders (service 'api') within the 'p95_s' objective of 5 s, got 7000 ms (status 200) "
+        "(yellow: green below 5 s, yellow 5-10 s, red above 10 s)")
+
+
+@pytest.mark.parametrize("entry, problem", [
+    ("error_rate: {unit: percent, green_below: 1, red_above: 0.5}",
+     "'objectives.error_rate': red_above (0.5) must be greater than green_below (1); leave red_above out"),
+    ("p95_ms: {unit: s, green_below: 1}",
+     "'objectives': the objective 'p95_ms' ends in '_ms' (ms) but says unit: s; rename it or change its unit"),
+    ("p95_ms: {green_below: 5%}", "'objectives.p95_ms': 'green_below' is '5%', in percent, but the objective is in ms"),
+    ("error_rate: {green_below: 0.5%, red_above: 1 s}", "'red_above' is '1 s', in s, but the objective is in percent"),
+    ("p95: {green_below: 5, red_below: 1}", "'objectives.p95': use green_below with red_above (lower is better)"),
+    ("p95: {gren_below: 5}", "'objectives.p95.gren_below' is not a known field (did you mean 'green_below'?)"),
+    ("p95: {unit: kg, green_below: 5}", "'objectives.p95.unit': must be 'ms', 's', 'percent', 'count' or 'per_minute'"),
+    ("p95: {unit: ms}", "'objectives.p95': needs its green limit: green_below"),
+    ("p95: fast", "'objectives.p95': 'fast' is not a number with an optional unit"),
+    ("p95: true", "'objectives.p95': an objective is a number or a mapping"),
+    ("p95: .inf", "'objectives.p95.green_below': must be a finite number"),
+])
+def test_objective_errors_name_the_field(tmp_path, entry, problem):
+    with pytest.raises(EnvironmentFileError) as err:
+        objectives(tmp_path, f"  {entry}\n")
+    assert problem in str(err.value)
+
+
+# --- mailbox: a union on kind -----------------------------------------------------------------------
+
+def mailbox(tmp_path, text, variables=None):
+    return environment.load("x", write(tmp_path, "x", BASE + "mailbox: " + text + "\n"), variables or {})
+
+
+def test_mailbox_kinds_each_with_their_own_fields(tmp_path):
+    env, _ = mailbox(tmp_path, "{url: 'http://maildev:1080/'}")  # maildev when kind is not written
+    assert isinstance(env.section("mailbox"), environment.MailDev)
+    assert env.section("mailbox").url == "http://maildev:1080"
+    assert env.section("mailbox").recipient_pattern == "postdeploy+{run_id}-{n}@example.com"
+    env, secrets = mailbox(tmp_path, "{kind: mailpit, url: 'https://mailpit', auth: {username: qa, password: '${MP}'}}",
+                           {"MP": "mailpit-pw"})
+    assert isinstance(env.section("mailbox"), environment.Mailpit) and secrets == {"mailpit-pw"}
+    env, secrets = mailbox(tmp_path, "{kind: imap, host: imap.example.com, username: qa@example.com, "
+                                     "password: '${IMAP_PW}', recipient_pattern: 'qa+{run_id}@example.com'}",
+                           {"IMAP_PW": "imap-pw-1"})
+    box = env.section("mailbox")
+    assert isinstance(box, environment.Imap) and secrets == {"imap-pw-1"}
+    assert (box.port, box.tls, box.folder) == (993, "implicit", "INBOX")
+    env, _ = mailbox(tmp_path, "{kind: imap, host: imap.example.com, username: qa, password: p, tls: starttls}")
+    assert env.section("mailbox").port == 143
+    env, _ = mailbox(tmp_path, "{kind: imap, host: imap.example.com, username: qa, password: p, port: 1143, "
+                               "tls: none, folder: Tests}")
+    assert (env.section("mailbox").port, env.section("mailbox").folder) == (1143, "Tests")
+
+
+def test_an_imap_password_variable_is_needed_only_when_the_mailbox_is_used(tmp_path):
+    env, secrets = mailbox(tmp_path, "{kind: imap, host: imap.example.com, username: qa, password: '${IMAP_PW}', "
+                                     "port: '${IMAP_PORT}'}")
+    assert secrets == set()
+    with pytest.raises(MissingSecret, match=r"\$\{IMAP_PW\} \(for 'mailbox.password'\), \$\{IMAP_PORT\} \(for 'mailbox.port'\)"):
+        env.section("mailbox")
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("{kind: imapp, url: 'http://x'}", "'mailbox.kind' must be one of maildev, mailpit, imap, got 'imapp' "
+                                       "(did you mean 'imap'?)"),
+    ("{kind: imap, host: imap.x, username: u}", "'mailbox.password' is required but missing"),
+    ("{kind: imap, host: imap.x, username: u, password: p, prot: 1}", "'mailbox.prot' is not a known field "
+                                                                      "(did you mean 'port'?)"),
+    ("{kind: imap, host: 'imaps://imap.x', username: u, password: p}", "'mailbox.host': a host name such as"),
+    ("{kind: imap, host: imap.x, username: u, password: p, tls: ssl}", "'mailbox.tls': must be 'implicit', "
+                                                                       "'starttls' or 'none'"),
+    ("{kind: mailpit, url: 'mailpit:8025'}", "'mailbox.url': must be an absolute http(s) URL"),
+    ("{kind: mailpit, url: 'http://m', auth: {username: u}}", "'mailbox.auth.password' is required but missing"),
+    ("{url: 'http://m', recipient_pattern: 'qa@example.com'}", "'mailbox.recipient_pattern': 'qa@example.com' has "
+                                                              "no {run_id}"),
+    ("{url: 'http://m', recipient_pattern: 'qa+{run}@example.com'}", "uses {run}; a recipient pattern knows only"),
+])
+def test_mailbox_errors_name_the_field_as_the_file_writes_it(tmp_path, text, problem):
+    with pytest.raises(EnvironmentFileError) as err:
+        mailbox(tmp_path, text)
+    assert problem in str(err.value)
+
+
+def test_the_email_family_declares_the_mailbox_union(tmp_path):
+    from postdeploy import families
+
+    assert families.Registry(families.builtin())["email_delivery"].sections["mailbox"] is environment.Mailbox
+
+
+# --- rate limits --------------------------------------------------------------------------------------
+
+RATE = BASE + "accounts:\n  admin: {username: a, password: p}\nsecrets: {partner_key: k-1}\nrate_limits:\n"
+
+
+def rate_limits(tmp_path, rows):
+    env, _ = environment.load("x", write(tmp_path, "x", RATE + rows), {})
+    return env.section("rate_limits")
+
+
+@pytest.mark.parametrize("window, seconds", [
+    ("1m", 60), ("60s", 60), ("60", 60), ("1 minute", 60), ("2 minutes", 120), ("1h", 3600), ("500ms", 0.5),
+    ("1.5m", 90), ("30 sec", 30),
+])
+def test_a_rate_limit_window_is_read_in_seconds(tmp_path, window, seconds):
+    (limit,) = rate_limits(tmp_path, f"  - {{route: /api/v1/orders, limit: 100, window: '{window}'}}\n")
+    assert limit.window == seconds
+
+
+def test_rate_limits_are_typed_with_their_defaults(tmp_path):
+    first, second, third = rate_limits(tmp_path, """\
+  - {route: '/api/*', probe: /api/v1/orders, limit: 100, window: 1m, headers: x-ratelimit, retry_after: true}
+  - {route: /api/v1/notifications/test, method: post, identity: admin, limit: 5, window: 60}
+  - {route: '/partner/{id}/events', probe: /partner/7/events, identity: secrets.partner_key, limit: 10, window: 1s}
+""")
+    assert (first.method, first.identity, first.path, first.headers, first.retry_after) == \
+        ("GET", "anonymous", "/api/v1/orders", "x-ratelimit", True)
+    assert first.describe() == "100 requests per 60 s to GET /api/* as anonymous"
+    assert (second.method, second.path, second.headers, second.retry_after, second.api_key) == \
+        ("POST", "/api/v1/notifications/test", "none", False, None)
+    assert third.api_key == "partner_key" and third.api_key_header == "X-API-Key"
+
+
+@pytest.mark.parametrize("row, problem", [
+    ("{route: /api/x, limit: 5, windw: 1m}", "'rate_limits[0].windw' is not a known field (did you mean 'window'?)"),
+    ("{route: /api/x, limit: 5}", "'rate_limits[0].window' is required but missing"),
+    ("{route: /api/x, limit: 5, window: 1 fortnight}", "'rate_limits[0].window': a window is a duration such as 1m"),
+    ("{route: /api/x, limit: 5, window: 0}", "'rate_limits[0].window': must be greater than 0, got 0 (seconds)"),
+    ("{route: /api/x, limit: 0, window: 1m}", "'rate_limits[0].limit': must be greater than or equal to 1"),
+    ("{route: api/x, limit: 5, window: 1m}", "'rate_limits[0].route': a path starting with '/'"),
+    ("{route: '/api/*', limit: 5, window: 1m}", "route '/api/*' is a pattern: add 'probe'"),
+    ("{route: '/api/*', probe: /other/x, limit: 5, window: 1m}", "probe '/other/x' is not a path of the route"),
+    ("{route: /api/x, limit: 5, window: 1m, headers: draft}", "'rate_limits[0].headers': must be 'ietf', "
+                                                              "'x-ratelimit' or 'none'"),
+    ("{route: /api/x, method: FETCH, limit: 5, window: 1m}", "'rate_limits[0].method': unknown HTTP method"),
+    ("{route: /api/x, limit: 5, window: 1m, identity: admn}", "rate_limits[0] (GET /api/x) names the identity "
+                                                              "'admn', which is neither 'anonymous', an account nor"),
+    ("{route: /api/x, limit: 5, window: 1m, identity: secrets.partner}", "(did you mean 'secrets.partner_key'?)"),
+    ("{route: /api/x, limit: 5, window: 1m, service: apii}", "rate_limits[0].service names the service 'apii'"),
+])
+def test_rate_limit_errors_name_the_field(tmp_path, row, problem):
+    with pytest.raises(EnvironmentFileError) as err:
+        rate_limits(tmp_path, f"  - {row}\n")
+    assert problem in str(err.value)
+
+
+# --- the sections release health and security declare ---------------------------------------------
+
+def test_prometheus_logs_and_tls_are_typed_by_their_families(tmp_path):
+    text = BASE + """prometheus: {base_url: 'https://prometheus.example.com/', token: '${PROM_TOKEN}'}
+logs:
+  api: {kind: file, path: /var/log/api/*.log}
+  k8s: {kind: command, command: "kubectl logs deploy/api --since=1h"}
+  loki: {kind: loki, url: 'https://loki.example.com', query: '{app="api"}', token: '${LOKI_TOKEN}'}
+tls: {hosts: [api.example.com, 'admin.example.com:8443'], min_version: 1.3}
+"""
+    env, secrets = environment.load("x", write(tmp_path, "x", text), {"PROM_TOKEN": "prom-tok-1"}, model=builtin_model())
+    assert secrets == {"prom-tok-1"}  # the unset Loki token is not registered ...
+    prometheus = env.section("prometheus")
+    assert (prometheus.base_url, prometheus.token, prometheus.timeout_s) == ("https://prometheus.example.com",
+                                                                             "prom-tok-1", 10)
+    with pytest.raises(MissingSecret, match=r"\$\{LOKI_TOKEN\} \(for 'logs.loki.token'\)"):
+        env.section("logs")  # ... and the section needs it only when used
+    env, _ = environment.load("x", tmp_path, {"PROM_TOKEN": "p", "LOKI_TOKEN": "l"}, model=builtin_model())
+    logs = env.section("logs")
+    assert logs["api"].kind == "file" and logs["k8s"].command == ["kubectl", "logs", "deploy/api", "--since=1h"]
+    assert logs["loki"].query == '{app="api"}'
+    tls = env.section("tls")
+    assert (tls.hosts, tls.expiry_margin_days, tls.min_version) == (["api.example.com", "admin.example.com:8443"], 30,
+                                                                    "1.3")
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("prometheus: {base_url: 'http://p', timout_s: 3}", "'prometheus.timout_s' is not a known field "
+                                                        "(did you mean 'timeout_s'?)"),
+    ("prometheus: {token: t}", "'prometheus.base_url' is required but missing"),
+    ("logs: {app: {path: x}}", "'logs.app.kind' is required but missing: one of file, command, loki"),
+    ("logs: {app: {kind: fiel, path: x}}", "'logs.app.kind' must be one of file, command, loki, got 'fiel' "
+                                           "(did you mean 'file'?)"),
+    ("logs: {app: {kind: loki, url: 'http://l', qery: x}}", "'logs.app.qery' is not a known field "
+                                                             "(did you mean 'query'?)"),
+    ("logs: {}", "'logs': must have at least 1 item"),
+    ("tls: {hosts: ['https://x.com']}", "'tls.hosts': a host is a name with an optional port"),
+    ("tls: {hosts: [x.com], expiry_margin_day: 3}", "'tls.expiry_margin_day' is not a known field "
+                                                    "(did you mean 'expiry_margin_days'?)"),
+    ("tls: {hosts: [x.com], expiry_margin_days: -1}", "'tls.expiry_margin_days': must be greater than or equal to 0"),
+    ("tls: {hosts: []}", "'tls.hosts': must have at least 1 item"),
+])
+def test_family_section_errors_name_the_field(tmp_path, text, problem):
+    with pytest.raises(EnvironmentFileError) as err:
+        environment.load("x", write(tmp_path, "x", BASE + text + "\n"), {}, model=builtin_model())
+    assert problem in str(err.value)
