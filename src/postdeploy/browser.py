@@ -4,6 +4,10 @@ Playwright is imported inside these functions, never at module import, so an API
 does not pay for it. Its own browser download does not work everywhere (no internet on CI
 machines): an installed Chromium is used when Playwright's is missing, and
 ``POSTDEPLOY_BROWSER`` chooses the binary explicitly.
+
+Every context the suite opens (:func:`open_context`) is guarded by the environment's safety rules
+(:class:`RouteGuard`, ``postdeploy.safety``): a request with a method the environment forbids is aborted
+before it leaves the browser, and recorded, so that its scenario can say so.
 """
 
 from __future__ import annotations
@@ -12,13 +16,15 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import EnvironmentProblem
-from .redact import redact_bytes
+from .errors import EnvironmentProblem, UnsafeOperation
+from .redact import redact, redact_bytes
+from .safety import Guard, Refusal
 
 LAUNCH_ARGS = (
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -62,23 +68,155 @@ def launch(playwright: Any, headless: bool = True) -> Any:
         ) from None
 
 
+BLOCKED_BY_CLIENT = "net::ERR_BLOCKED_BY_CLIENT"
+
+
+class RouteGuard:
+    """The guard of one browser context: every request of the context is asked about.
+
+    Where the environment forbids a method (a read-only environment), the context is routed (``**/*``): a request
+    the guard refuses is aborted as blocked by the client and recorded in :attr:`blocked`; the steps turn what was
+    recorded into the scenario's verdict (:meth:`error`): a forbidden method is a *suite error* (the scenario
+    writes, so it cannot be verified in this environment: tag it ``@mutating``), a request past the run's request
+    budget makes it *inconclusive*.
+
+    Where the environment allows every method there is nothing to block, and the context is not routed, because
+    Playwright answers the CORS preflights of a routed context itself (the target is never asked ``OPTIONS``, so
+    a browser would not see a target whose preflights fail): the guard only counts the browser's requests against
+    the budget, and a request beyond it, which could not be held back, makes the scenario *inconclusive* too. In
+    a read-only environment the HTTP CORS steps still ask the target's preflight answers directly.
+    """
+
+    def __init__(self, guard: Guard):
+        self.guard = guard
+        self.blocked: list[Refusal] = []
+        self.routed = False
+        self._reported = 0
+        self._lock = threading.Lock()
+
+    def install(self, context: Any) -> RouteGuard:
+        if self.guard.forbids_a_method:
+            context.route("**/*", self._route)
+            self.routed = True
+        else:
+            context.on("request", self._observe)
+        return self
+
+    def _observe(self, request: Any) -> None:
+        """An unrouted context: the request is on its way; count it, and record one beyond the budget."""
+        refused = self.guard.refusal(request.method, request.url)
+        if refused is None:
+            return
+        guard = self.guard
+        with self._lock:
+            self.blocked.append(Refusal(refused.kind, refused.method, refused.url, refused.service, (
+                f"inconclusive: the browser sent {refused.method} {refused.url} (service '{refused.service}') beyond "
+                f"the requests environment '{guard.environment}' allows to it in one run (safety.max_requests: "
+                f"{guard.max_requests}); the browser is not routed where every method is allowed, so it could not be "
+                "held back, and the checks left cannot reach a verdict. Raise safety.max_requests if the run "
+                "really needs more.")))
+
+    def _route(self, route: Any) -> None:
+        request = route.request
+        try:
+            refused = self.guard.refusal(request.method, request.url)
+        except Exception as exc:  # fail closed: a request the guard could not decide on does not leave
+            refused = Refusal("method", request.method, request.url, None,
+                              f"refused {request.method} {request.url}: the safety guard failed: {exc}")
+        if refused is None:
+            route.fallback()
+            return
+        with self._lock:
+            self.blocked.append(refused)
+        route.abort("blockedbyclient")
+
+    def was_blocked(self, method: str, url: str) -> bool:
+        with self._lock:
+            return any(r.method == method.upper() and r.url == url for r in self.blocked)
+
+    def lines(self) -> list[str]:
+        """The blocked requests, one a line, with why (for the report)."""
+        with self._lock:
+            blocked = list(self.blocked)
+        allowed = ", ".join(self.guard.methods)
+        budget = f"the run's request budget for this service (safety.max_requests: {self.guard.max_requests}) is spent"
+        return [redact(f"{r.method} {r.url}" + (f" (service '{r.service}')" if r.service else "") + ": "
+                       + (f"blocked: environment '{self.guard.environment}' allows only {allowed}" if r.kind == "method"
+                          else f"{'blocked' if self.routed else 'sent, beyond the budget'}: {budget}"))
+                for r in blocked]
+
+    def error(self, *, all_of_them: bool = False) -> Exception | None:
+        """What the requests blocked since the last call (all of them with ``all_of_them``) make of the
+        scenario: :class:`UnsafeOperation` for a forbidden method, else the budget's inconclusive; None if none."""
+        with self._lock:
+            new = self.blocked if all_of_them else self.blocked[self._reported:]
+            self._reported = len(self.blocked)
+        if not new:
+            return None
+        methods = [r for r in new if r.kind == "method"]
+        if not methods:
+            return new[0].error()
+        guard = self.guard
+        what = f"read-only environment '{guard.environment}'" if guard.read_only else f"environment '{guard.environment}'"
+        seen = list(dict.fromkeys(f"{r.method} {r.url}" for r in methods))
+        tried = ", ".join(seen[:5]) + (f" and {len(seen) - 5} more" if len(seen) > 5 else "")
+        return UnsafeOperation(redact(
+            f"the browser tried {tried}, which {what} forbids (it allows only {', '.join(guard.methods)}: "
+            "safety.read_only / safety.allowed_methods); blocked before it left the browser, nothing was sent, "
+            "and the step that sent it cannot be verified here: tag the scenario @mutating (read-only "
+            "environments skip it) or remove the step that writes."))
+
+
+def guard_context(context: Any, guard: Guard) -> RouteGuard:
+    """Route every request of a browser context through ``guard`` (see :class:`RouteGuard`)."""
+    return RouteGuard(guard).install(context)
+
+
+def open_context(browser: Any, guard: Guard, *, base_url: str, viewport: tuple[int, int],
+                 timeout_s: float) -> tuple[Any, RouteGuard]:
+    """A fresh browser context on ``base_url``, guarded: the only way the suite opens one."""
+    width, height = viewport
+    context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height})
+    context.set_default_timeout(timeout_s * 1000)
+    try:
+        return context, guard_context(context, guard)
+    except Exception:
+        context.close()
+        raise
+
+
 @dataclass
 class PageWatch:
-    """What the page did that a user would notice: console errors and failed requests."""
+    """What the page did that a user would notice: console errors and failed requests.
+
+    Requests the route guard blocked are not failed requests of the page (the guard reports them), nor is the
+    browser's console line about them."""
 
     console_errors: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
+    route_guard: RouteGuard | None = None
 
     def attach_to(self, page: Any) -> None:
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.console_errors.append(f"uncaught: {error}"))
-        page.on("requestfailed", lambda req: self.failed_requests.append(
-            f"{req.method} {req.url}: {req.failure or 'failed'}"))
+        page.on("requestfailed", self._on_request_failed)
         page.on("response", self._on_response)
+
+    def _blocked(self, method: str, url: str | None) -> bool:
+        return bool(self.route_guard and url and self.route_guard.was_blocked(method, url))
+
+    def _on_request_failed(self, request: Any) -> None:
+        failure = request.failure or "failed"
+        if BLOCKED_BY_CLIENT in failure and self._blocked(request.method, request.url):
+            return
+        self.failed_requests.append(f"{request.method} {request.url}: {failure}")
 
     def _on_console(self, message: Any) -> None:
         if message.type == "error":
             location = message.location or {}
+            if BLOCKED_BY_CLIENT in message.text and self.route_guard and any(
+                    r.url == location.get("url") for r in list(self.route_guard.blocked)):
+                return
             where = f" ({location.get('url')}:{location.get('lineNumber')})" if location.get("url") else ""
             self.console_errors.append(f"{message.text}{where}")
 

@@ -238,6 +238,9 @@ class Safety(_Model):
     allowed_methods: list[str] | None = None
     # A 429 on a check that is not about rate limits: wait for Retry-After up to this long, retry once.
     rate_limit_wait_s: float = Field(default=30.0, ge=0)
+    # The most requests one run (one process; each xdist worker has its own) sends to each service, the
+    # browser's included; the requests beyond it are not sent and their checks are inconclusive (postdeploy.safety).
+    max_requests: int = Field(default=2000, ge=1)
 
     @field_validator("allowed_methods")
     @classmethod

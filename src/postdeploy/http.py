@@ -1,7 +1,9 @@
 """HTTP access to the target: one client per service per session, safe and polite by construction.
 
 * every request has a timeout (the service's, else the environment's);
-* methods the environment does not allow are refused before anything is sent;
+* every request passes the environment's guard (``postdeploy.safety``) at the transport: methods the
+  environment does not allow are refused before anything is sent (the declared login endpoint excepted),
+  and a service past the run's request budget (``safety.max_requests``) is not asked again (*inconclusive*);
 * the verdict of a request that got no answer depends on what came before (``postdeploy.verdicts``):
   a service that never answered is an *environment error* (:class:`ServiceUnreachable`); one that
   answered the preflight or an earlier request and then stops answering is a *target defect*
@@ -39,6 +41,7 @@ from .errors import (
     UnsafeOperation,
 )
 from .redact import redact, redact_headers, redact_json
+from .safety import Guard, RequestBudgetExhausted, guard_for, guarded_client
 
 USER_AGENT = "postdeploy/0.1 (+post-deploy verification)"
 MAX_EVIDENCE_BODY = 20_000
@@ -114,12 +117,12 @@ class ServiceClient:
     """Talks to one named service; shared by all scenarios of a session (connection reuse)."""
 
     def __init__(self, name: str, service: Service, env: Environment, *, transport: httpx.BaseTransport | None = None,
-                 answered_preflight: bool = False):
+                 answered_preflight: bool = False, guard: Guard | None = None):
         self.name = name
         self.service = service
-        self.allowed_methods = env.safety.methods
+        self.guard = guard or guard_for(env)  # what this client may send (postdeploy.safety), shared by the run
+        self.allowed_methods = self.guard.methods
         self.rate_limit_wait_s = env.safety.rate_limit_wait_s
-        self._exempt: set[tuple[str, str]] = set()
         self._answered = answered_preflight  # once it answered, no answer is the target's fault
         self._stopped: str | None = None     # why and when it stopped answering (reported once)
         self._first_5xx: tuple[str, str, int] | None = None
@@ -127,12 +130,11 @@ class ServiceClient:
         self.requests = 0
         timeout = service.timeout_s or env.timeout_s
         self.timeout_s = timeout
-        self._client = httpx.Client(
+        self._client = guarded_client(
+            self.guard, name, verify=service.verify_tls, transport=transport,
             base_url=service.base_url,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            verify=service.verify_tls,
             headers={"User-Agent": USER_AGENT},
-            transport=transport,
         )
 
     @property
@@ -140,8 +142,9 @@ class ServiceClient:
         return self.service.base_url
 
     def allow(self, method: str, path: str) -> None:
-        """Exempt one endpoint from the method allow-list (the declared login endpoint)."""
-        self._exempt.add((method.upper(), path))
+        """Exempt one more endpoint of this service from the method allow-list, for the whole run (the
+        declared login endpoint is exempt already: ``postdeploy.safety``)."""
+        self.guard.allow(method, self.base_url + path)
 
     def request(
         self,
@@ -160,11 +163,6 @@ class ServiceClient:
         """Send one request. ``rate_limit_check=True`` (the rate-limit family) takes a 429 as an answer
         like any other; every other check waits for ``Retry-After`` once (see the module's docstring)."""
         method = method.upper()
-        if method not in self.allowed_methods and (method, path.split("?")[0]) not in self._exempt:
-            raise UnsafeOperation(
-                f"refused {method} {self.base_url}{path}: this environment allows only "
-                f"{', '.join(self.allowed_methods)} (safety.read_only / safety.allowed_methods in the environment file)."
-            )
         request = self._client.build_request(
             method, path, headers=headers, json=json, content=content, data=data,
             timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
@@ -209,6 +207,10 @@ class ServiceClient:
         started = time.perf_counter()
         try:
             response = self._client.send(request, follow_redirects=follow_redirects)
+        except (UnsafeOperation, RequestBudgetExhausted):  # the guard refused it: nothing was sent
+            with self._lock:
+                self.requests -= 1
+            raise
         except httpx.DecodingError as exc:
             self._answered = True
             raise BrokenEncoding(
@@ -319,11 +321,8 @@ class Clients:
         if name in self._unreachable:
             raise AlreadyReported(f"service '{name}' is unreachable (reported once as an environment error)")
         if name not in self._clients:
-            client = ServiceClient(name, self.env.service(name), self.env, transport=self._transport,
-                                   answered_preflight=self._preflight)
-            if self.env.auth.kind in ("json_login", "form_login", "cookie_login") and self.env.auth.service == name:
-                client.allow("POST", self.env.auth.path)
-            self._clients[name] = client
+            self._clients[name] = ServiceClient(name, self.env.service(name), self.env, transport=self._transport,
+                                                answered_preflight=self._preflight)
         return self._clients[name]
 
     def request_counts(self) -> dict[str, int]:
