@@ -10,7 +10,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -101,7 +100,7 @@ def pytest_configure(config: pytest.Config) -> None:
         env, secrets = environment.load(name, directory, provide=provide, model=registry.environment_model)
     except EnvironmentProblem as exc:
         _stop_sandbox(config)
-        _default_outputs(config)  # the previous run's results must not pass for this one's
+        _default_outputs(config, stopping=True)  # the previous run's results must not pass for this one's
         raise pytest.UsageError(f"postdeploy: {exc}") from None
     redact.register(*secrets)
     config.stash[_ENV_KEY] = env
@@ -116,19 +115,27 @@ def pytest_configure(config: pytest.Config) -> None:
     _default_outputs(config)
 
 
-def _default_outputs(config: pytest.Config) -> None:
-    """Results under reports/ by default. xdist workers get the same default (xdist does not pass options
-    set in code), but only the controller clears old results and writes the JUnit file."""
+def _default_outputs(config: pytest.Config, *, stopping: bool = False) -> None:
+    """Results under reports/ by default, emptied by allure-pytest-bdd's own ``--clean-alluredir``: turned on here,
+    before allure's plugin configures (this hook is tryfirst) and reads it. xdist workers get the same default
+    (xdist does not pass options set in code), but only the controller clears old results and writes the JUnit file:
+    a worker starts after the controller wrote the run marker, so it never cleans, even when told to."""
     reports = Path(config.getoption("postdeploy_reports") or config.rootpath / "reports")
     if config.option.allure_report_dir is None:
-        results = reports / "allure-results"
-        if results.exists() and not config.option.collectonly and not _is_worker(config):
-            shutil.rmtree(results, ignore_errors=True)
-        config.option.allure_report_dir = str(results)
-    if getattr(config.option, "xmlpath", None) is None and not _is_worker(config):
+        config.option.allure_report_dir = str(reports / "allure-results")
+        config.option.clean_alluredir = True
+    if _is_worker(config):
+        config.option.clean_alluredir = False
+        return
+    if getattr(config.option, "xmlpath", None) is None:
         config.option.xmlpath = str(reports / "junit.xml")
-    if not config.option.collectonly and not _is_worker(config):
-        runmarker.forget_previous(config.option.allure_report_dir, getattr(config.option, "xmlpath", None))
+    if config.option.collectonly:  # allure-pytest-bdd does not clean for --collect-only either
+        return
+    if stopping and config.option.clean_alluredir:  # the run stops before allure's plugin configures: clean as it would
+        from allure_commons.logger import AllureFileLogger
+
+        AllureFileLogger(config.option.allure_report_dir, clean=True)
+    runmarker.forget_previous(config.option.allure_report_dir, getattr(config.option, "xmlpath", None))
 
 
 def _sandbox_variables(config: pytest.Config, raw: dict[str, Any]) -> dict[str, str]:
@@ -180,13 +187,12 @@ def preflight(env: Environment) -> dict[str, str]:
     import httpx
 
     from .http import _certificate_problem
-    from .safety import guard_for, guarded_client
 
     def probe(item: tuple[str, environment.Service]) -> tuple[str, str | None]:
         name, service = item
         url = service.base_url + service.health.path
         try:
-            with guarded_client(guard_for(env), name, timeout=PREFLIGHT_TIMEOUT_S, verify=service.verify_tls) as client:
+            with httpx.Client(timeout=PREFLIGHT_TIMEOUT_S, verify=service.verify_tls) as client:
                 client.get(url)
         except httpx.TransportError as exc:
             if _certificate_problem(exc):  # it answers, with a certificate that does not verify: a target defect
@@ -423,7 +429,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         **{f"service.{n}": s.base_url for n, s in env.services.items()},
         **{f"requests.{n}": str(c) for n, c in sorted(config.stash.get(_REQUESTS_KEY, {}).items())},
     }
-    report.write_run_metadata(Path(results), environment=env.name, properties=properties)
+    report.write_run_metadata(Path(results), environment=env.name, properties=properties,
+                              executor={"buildName": f"run {properties['run_id']}"})
     runmarker.finish(results, exitstatus=session.exitstatus)
 
 
@@ -574,31 +581,41 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
             properties.append(("failing_step", item.stash[_STEP_KEY]))
         item.user_properties.extend(properties)
         report.user_properties.extend(properties)
-    results = item.config.option.allure_report_dir
-    if isinstance(item, EnvironmentCheck) and report.when == "call" and results:
-        _write_environment_result(Path(results), item, call)
+    if isinstance(item, (EnvironmentCheck, FeatureFileCheck)) and report.when == "call":
+        _report_to_allure(item, call)
     return report
 
 
-def _write_environment_result(results: Path, item: EnvironmentCheck, call: pytest.CallInfo[Any]) -> None:
-    """Environment errors are not scenarios, so allure-pytest-bdd does not report them: write their result here."""
-    import hashlib
+def _report_to_allure(item: EnvironmentCheck | FeatureFileCheck, call: pytest.CallInfo[Any]) -> None:
+    """An unreachable service and a feature file that does not parse are items, not scenarios, so allure-pytest-bdd
+    does not report them: their result is built with allure's model and handed to allure's reporters (the
+    ``AllureFileLogger`` that allure-pytest-bdd registered for ``--alluredir``; none when there is no results dir)."""
+    if not item.config.option.allure_report_dir:
+        return
+    import allure_commons
+    from allure_commons import model2
+    from allure_commons.types import LabelType
+    from allure_commons.utils import format_exception, host_tag, md5, thread_tag, uuid4
 
-    message = redact.redact(f"{type(call.excinfo.value).__module__}.{type(call.excinfo.value).__name__}: "
-                            f"{call.excinfo.value}") if call.excinfo else ""
-    history = hashlib.md5(item.nodeid.encode()).hexdigest()
-    result = {
-        "uuid": uuid.uuid4().hex, "historyId": history, "testCaseId": history,
-        "name": f"Environment: service '{item.service}' answers", "fullName": item.nodeid,
-        "status": "broken", "stage": "finished",
-        "statusDetails": {"message": message, "trace": ""},
-        "start": int(call.start * 1000), "stop": int(call.stop * 1000),
-        "labels": [{"name": "parentSuite", "value": "environment"}, {"name": "tag", "value": "environment_error"},
-                   {"name": "framework", "value": "postdeploy"}],
-        "steps": [], "attachments": [], "parameters": [{"name": "service", "value": item.service}],
-    }
-    results.mkdir(parents=True, exist_ok=True)
-    (results / f"{result['uuid']}-result.json").write_text(json.dumps(result), encoding="utf-8")
+    exc = call.excinfo.value if call.excinfo else None
+    if isinstance(item, EnvironmentCheck):
+        name, suite, tag = f"Environment: service '{item.service}' answers", "environment", "environment_error"
+        parameters = [model2.Parameter(name="service", value=item.service)]
+    else:
+        name, suite, tag = f"Feature file {Path(item.file).name} parses", "feature files", "suite_error"
+        parameters = [model2.Parameter(name="file", value=item.file)]
+    history = md5(item.nodeid)
+    message = redact.redact(format_exception(type(exc), exc).strip()) if exc is not None else None
+    labels = {LabelType.PARENT_SUITE: suite, LabelType.TAG: tag, LabelType.FRAMEWORK: "postdeploy",
+              LabelType.HOST: host_tag(), LabelType.THREAD: thread_tag()}
+    result = model2.TestResult(
+        uuid=uuid4(), historyId=history, testCaseId=history, name=name, fullName=item.nodeid,
+        status=model2.Status.BROKEN if exc is not None else model2.Status.PASSED, stage="finished",
+        statusDetails=model2.StatusDetails(message=message) if message else None,
+        start=int(call.start * 1000), stop=int(call.stop * 1000), parameters=parameters,
+        labels=[model2.Label(name=key, value=value) for key, value in labels.items()],
+    )
+    allure_commons.plugin_manager.hook.report_result(result=result)
 
 
 _OUTCOME_KEY = pytest.StashKey[dict[str, Any]]()

@@ -5,6 +5,10 @@ What goes where (verified against the Allure 3 CLI from npm, ``allure@3``):
 * ``environment.properties`` and ``executor.json`` in the results directory are read by Allure 3's
   results reader exactly as Allure 2 did: the first fills the *Metadata* block of the overview, the second
   the executor entry.
+* The CI system is not detected here: Allure 3 detects it itself when it builds the report (``@allurereport/ci``:
+  GitHub Actions, GitLab CI, Jenkins, Azure DevOps, Bitbucket Pipelines, CircleCI, Drone, AWS CodeBuild), adds
+  the CI run's name to the report's title and links the CI job. ``executor.json`` says only what Allure 3 cannot
+  know: which postdeploy run wrote the results.
 * Categories are **not** read from ``categories.json`` by Allure 3's default (``awesome``) report; they must
   come from the ``categories`` key of the Allure config. :func:`write_run_metadata` still writes an
   Allure 2 style ``categories.json`` into the results (so Allure 2 and the ``classic`` plugin show them too),
@@ -33,7 +37,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from postdeploy import runmarker
-from postdeploy.errors import EnvironmentProblem, MissingSecret, PostdeployError, SuiteError
+from postdeploy.errors import (
+    EnvironmentProblem,
+    MissingSecret,
+    PostdeployError,
+    SuiteError,
+)
 
 __all__ = [
     "ReportError",
@@ -174,41 +183,6 @@ def _escape_property(text: str, *, key: bool) -> str:
     return "".join(out)
 
 
-def _ci_executor(env: Mapping[str, str]) -> dict:
-    """Executor info from well-known CI variables, else a local run."""
-    if env.get("GITHUB_ACTIONS") == "true":
-        server = env.get("GITHUB_SERVER_URL", "https://github.com")
-        repo = env.get("GITHUB_REPOSITORY", "")
-        run_id = env.get("GITHUB_RUN_ID", "")
-        build_url = f"{server}/{repo}/actions/runs/{run_id}" if repo and run_id else ""
-        return {
-            "name": "GitHub Actions",
-            "type": "github",
-            "url": f"{server}/{repo}" if repo else server,
-            "buildName": " #".join(x for x in (env.get("GITHUB_WORKFLOW", ""), env.get("GITHUB_RUN_NUMBER", "")) if x),
-            "buildUrl": build_url,
-        }
-    if env.get("GITLAB_CI"):
-        return {
-            "name": "GitLab CI",
-            "type": "gitlab",
-            "url": env.get("CI_PROJECT_URL", ""),
-            "buildName": " #".join(x for x in (env.get("CI_JOB_NAME", ""), env.get("CI_PIPELINE_IID", "")) if x),
-            "buildUrl": env.get("CI_JOB_URL") or env.get("CI_PIPELINE_URL", ""),
-        }
-    if env.get("JENKINS_URL"):
-        return {
-            "name": "Jenkins",
-            "type": "jenkins",
-            "url": env.get("JENKINS_URL", ""),
-            "buildName": env.get("BUILD_TAG") or env.get("BUILD_NUMBER", ""),
-            "buildUrl": env.get("BUILD_URL", ""),
-        }
-    if env.get("CI"):
-        return {"name": env.get("CI_NAME") or "CI", "type": "ci", "buildName": env.get("BUILD_NUMBER", "")}
-    return {"name": "local run", "type": "local"}
-
-
 def write_run_metadata(
     results_dir: Path,
     *,
@@ -219,8 +193,9 @@ def write_run_metadata(
     """Write ``environment.properties``, ``executor.json`` and ``categories.json`` into ``results_dir``.
 
     ``properties`` are shown in the report's metadata block in the given order, after the environment name
-    (target base URLs, suite version, Python/pytest versions, browser...). ``executor`` entries override the
-    ones detected from CI variables (GitHub Actions, GitLab CI, Jenkins, generic ``CI``; else "local run").
+    (target base URLs, suite version, Python/pytest versions, browser...). The executor is postdeploy; ``executor``
+    entries are added to it (the plugin gives the run id as ``buildName``). The CI system is Allure 3's to detect
+    when the report is built (module docstring).
     """
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -232,7 +207,7 @@ def write_run_metadata(
         lines.append(f"{_escape_property(str(name), key=True)}={_escape_property(str(value), key=False)}")
     (results_dir / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    info = _ci_executor(os.environ)
+    info = {"name": "postdeploy", "type": "postdeploy"}
     if executor:
         info.update({k: v for k, v in executor.items() if v is not None})
     (results_dir / "executor.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")

@@ -68,8 +68,9 @@ def finish(results_dir: str | os.PathLike[str] | None, *, exitstatus: int) -> No
 def forget_previous(results_dir: str | os.PathLike[str] | None, junit: str | os.PathLike[str] | None) -> None:
     """A new run against an environment begins: the previous run's marker and JUnit file no longer describe it.
 
-    (The default results directory itself is emptied by the plugin; an explicit ``--alluredir`` keeps its
-    results, but without a marker no report is built from them as if they were this run's.)
+    (The default results directory itself is emptied by allure-pytest-bdd's ``--clean-alluredir``, which the
+    plugin turns on for it; an explicit ``--alluredir`` keeps its results unless ``--clean-alluredir`` is given,
+    but without a marker no report is built from them as if they were this run's.)
     """
     for path in (Path(results_dir) / MARKER_FILE if results_dir else None, Path(junit) if junit else None):
         if path is not None:
