@@ -187,12 +187,13 @@ def preflight(env: Environment) -> dict[str, str]:
     import httpx
 
     from .http import _certificate_problem
+    from .safety import guard_for, guarded_client
 
     def probe(item: tuple[str, environment.Service]) -> tuple[str, str | None]:
         name, service = item
         url = service.base_url + service.health.path
         try:
-            with httpx.Client(timeout=PREFLIGHT_TIMEOUT_S, verify=service.verify_tls) as client:
+            with guarded_client(guard_for(env), name, timeout=PREFLIGHT_TIMEOUT_S, verify=service.verify_tls) as client:
                 client.get(url)
         except httpx.TransportError as exc:
             if _certificate_problem(exc):  # it answers, with a certificate that does not verify: a target defect
