@@ -21,7 +21,7 @@ from pytest_bdd import given, parsers, then, when
 
 from postdeploy import browser as browser_lib
 from postdeploy import checks, evidence
-from postdeploy.environment import Environment, expand
+from postdeploy.environment import Environment
 from postdeploy.errors import UnsafeOperation
 from postdeploy.plugin import failed
 from postdeploy.safety import guard_for
@@ -201,23 +201,23 @@ def _wait_for_sign_in(page: Any, watch: browser_lib.PageWatch, login: Any, accou
 # ---- navigation and interaction ----------------------------------------------------------
 
 @when(parsers.parse('I open the page "{path}"'))
-def _(env: Environment, page: Any, path: str) -> None:
+def _(page: Any, path: str) -> None:
     """Open a page of the frontend and wait until the network is idle.
 
     Example: When I open the page "/settings/notifications"
     """
-    response = page.goto(expand(env, path), wait_until="networkidle")
+    response = page.goto(path, wait_until="networkidle")
     if response is not None and response.status >= 400:
         checks.fail(f"expected the page {path} to load, got HTTP {response.status} from {response.url}")
 
 
 @when(parsers.parse('I fill in "{label}" with "{value}"'))
-def _(env: Environment, page: Any, label: str, value: str) -> None:
+def _(page: Any, label: str, value: str) -> None:
     """Type into the field with this label.
 
     Example: When I fill in "Email" with "{{accounts.admin.username}}"
     """
-    page.get_by_label(label).fill(expand(env, value))
+    page.get_by_label(label).fill(value)
 
 
 @when(parsers.parse('I click the "{name}" button'))

@@ -1,7 +1,8 @@
 """HTTP steps: requests, statuses, JSON, headers, timing, CORS, health, sign-in.
 
-Generic: any web system can be verified with these and an environment file. Paths and values
-may hold ``{{name}}`` placeholders, filled from the environment (``values:`` and more).
+Generic: any web system can be verified with these and an environment file. Every string argument of a step
+(its quoted values, table cells, doc string) may hold ``{{name}}`` placeholders: the plugin fills them from the
+environment (``values:`` and more) before the step runs (``postdeploy.plugin.StepArguments``).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ def _headers(credentials: Credentials | None, extra: list[tuple[str, str]] | Non
     return [*(credentials.headers if credentials else ()), *(extra or [])]
 
 
-def _send(service_client, env: Environment, credentials, method: str, service: str, path: str, **kwargs: Any) -> Exchange:
+def _send(service_client, credentials, method: str, service: str, path: str, **kwargs: Any) -> Exchange:
     client = service_client(service)
-    return client.request(method, expand(env, path), headers=_headers(credentials, kwargs.pop("headers", None)), **kwargs)
+    return client.request(method, path, headers=_headers(credentials, kwargs.pop("headers", None)), **kwargs)
 
 
 def _table(datatable: list[list[str]]) -> list[dict[str, str]]:
@@ -64,43 +65,43 @@ def _(sessions: Sessions, account: str) -> Credentials:
 # ---- requests ----------------------------------------------------------------------------
 
 @when(parsers.parse('I send a {method:w} request to "{path}" on the "{service}" service'), target_fixture="response")
-def _(service_client, env, credentials, method: str, path: str, service: str) -> Exchange:
+def _(service_client, credentials, method: str, path: str, service: str) -> Exchange:
     """Send a request to a service of the environment, as the current identity.
 
     Example: When I send a GET request to "/api/v1/users/me" on the "api" service
     """
-    return _send(service_client, env, credentials, method, service, path)
+    return _send(service_client, credentials, method, service, path)
 
 
 @when(parsers.parse('I send a {method:w} request to "{path}" on the "{service}" service with the JSON body:'),
       target_fixture="response")
-def _(service_client, env, credentials, method: str, path: str, service: str, docstring: str) -> Exchange:
+def _(service_client, credentials, method: str, path: str, service: str, docstring: str) -> Exchange:
     """Send a JSON body (a docstring; ``{{name}}`` placeholders are filled from the environment).
 
     Example: When I send a POST request to "/api/v1/orders" on the "api" service with the JSON body:
     """
-    return _send(service_client, env, credentials, method, service, path, json=json.loads(expand(env, docstring)))
+    return _send(service_client, credentials, method, service, path, json=json.loads(docstring))
 
 
 @when(parsers.parse('I send a {method:w} request to "{path}" on the "{service}" service with the headers:'),
       target_fixture="response")
-def _(service_client, env, credentials, method: str, path: str, service: str, datatable) -> Exchange:
+def _(service_client, credentials, method: str, path: str, service: str, datatable) -> Exchange:
     """Send a request with extra headers, from a table with the columns ``name`` and ``value``.
 
     Example: When I send a GET request to "/api/v1/users/me" on the "api" service with the headers:
     """
-    headers = [(row["name"], expand(env, row["value"])) for row in _table(datatable)]
-    return _send(service_client, env, credentials, method, service, path, headers=headers)
+    headers = [(row["name"], row["value"]) for row in _table(datatable)]
+    return _send(service_client, credentials, method, service, path, headers=headers)
 
 
 @when(parsers.parse('I send a CORS preflight for {method:w} "{path}" to the "{service}" service from the origin "{origin}"'),
       target_fixture="response")
-def _(service_client, env, method: str, path: str, service: str, origin: str) -> Exchange:
+def _(service_client, method: str, path: str, service: str, origin: str) -> Exchange:
     """Send the browser's CORS preflight (OPTIONS with Origin and Access-Control-Request-Method).
 
     Example: When I send a CORS preflight for GET "/api/v1/users/me" to the "api" service from the origin "https://evil.example"
     """
-    return _preflight(service_client(service), expand(env, path), method, expand(env, origin))
+    return _preflight(service_client(service), path, method, origin)
 
 
 def _preflight(client, path: str, method: str, origin: str) -> Exchange:
@@ -148,12 +149,12 @@ def _(response: Exchange) -> None:
 
 
 @then(parsers.parse('the JSON at "{path}" is {value}'))
-def _(env, response: Exchange, path: str, value: str) -> None:
+def _(response: Exchange, path: str, value: str) -> None:
     """A value in the JSON body equals a JSON literal (``"ok"``, ``3``, ``true``, ``null``); the path is RFC 9535 JSONPath (``$.items[?@.status == 'sent'].id``) or the short form ``checks.database``, and a query that can match several values compares the list of its matches (``[1, 3]``).
 
     Example: Then the JSON at "checks.database" is "ok"
     """
-    checks.json_equals(response, path, checks.parse_literal(expand(env, value)))
+    checks.json_equals(response, path, checks.parse_literal(value))
 
 
 @then(parsers.parse('the JSON at "{path}" exists'))
@@ -166,23 +167,21 @@ def _(response: Exchange, path: str) -> None:
 
 
 @then(parsers.parse('the response body contains "{text}"'))
-def _(env, response: Exchange, text: str) -> None:
+def _(response: Exchange, text: str) -> None:
     """The body contains this text.
 
     Example: Then the response body contains "notification_email_sent"
     """
-    text = expand(env, text)
     if text not in response.text:
         checks.fail(f"expected the body to contain {text!r}, got {response.summary()} from {response.where}")
 
 
 @then(parsers.parse('the response body does not contain "{text}"'))
-def _(env, response: Exchange, text: str) -> None:
+def _(response: Exchange, text: str) -> None:
     """The body does not contain this text.
 
     Example: Then the response body does not contain "Traceback"
     """
-    text = expand(env, text)
     if text in response.text:
         checks.fail(f"expected the body not to contain {text!r}, but it does: {response.summary()} from {response.where}")
 
@@ -217,12 +216,12 @@ def _(response: Exchange, name: str) -> None:
 
 
 @then(parsers.parse('the response header "{name}" is "{value}"'))
-def _(env, response: Exchange, name: str, value: str) -> None:
+def _(response: Exchange, name: str, value: str) -> None:
     """The header has exactly this value.
 
     Example: Then the response header "X-Frame-Options" is "DENY"
     """
-    checks.header_matches(response, name, "^" + re.escape(expand(env, value)) + "$")
+    checks.header_matches(response, name, "^" + re.escape(value) + "$")
 
 
 @then(parsers.parse('the response header "{name}" matches "{pattern}"'))
@@ -310,7 +309,7 @@ def _(env: Environment, sessions: Sessions, service_client, path: str, service: 
             rows.append({"account": name, "sign-in": "failed", "accepted": ""})
             problems.append(str(exc))
             continue
-        exchange = service_client(service).request("GET", expand(env, path), headers=list(creds.headers))
+        exchange = service_client(service).request("GET", path, headers=list(creds.headers))
         accepted = 200 <= exchange.status < 300
         rows.append({"account": name, "sign-in": "ok", "accepted": f"{exchange.status}"})
         if not accepted:
@@ -319,7 +318,7 @@ def _(env: Environment, sessions: Sessions, service_client, path: str, service: 
 
 
 @then(parsers.parse('these requests to the "{service}" service answer:'))
-def _(env: Environment, service_client, credentials, service: str, datatable) -> None:
+def _(service_client, credentials, service: str, datatable) -> None:
     """Send each request of the table (``method``, ``path``, optional ``body``) as the current identity and expect its ``status`` (``401|403`` for either).
 
     Example: Then these requests to the "api" service answer:
@@ -327,8 +326,8 @@ def _(env: Environment, service_client, credentials, service: str, datatable) ->
     rows, problems = [], []
     for row in _table(datatable):
         body = row.get("body") or None
-        exchange = _send(service_client, env, credentials, row["method"], service, row["path"],
-                         content=expand(env, body).encode() if body else None,
+        exchange = _send(service_client, credentials, row["method"], service, row["path"],
+                         content=body.encode() if body else None,
                          headers=[("Content-Type", "application/json")] if body else None)
         expected = {int(s) for s in row["status"].split("|")}
         ok = exchange.status in expected
@@ -339,7 +338,7 @@ def _(env: Environment, service_client, credentials, service: str, datatable) ->
 
 
 @then(parsers.parse('these requests to the "{service}" service answer without revealing internals:'))
-def _(env: Environment, service_client, credentials, service: str, datatable) -> None:
+def _(service_client, credentials, service: str, datatable) -> None:
     """Provoke errors (table: ``method``, ``path``, optional ``body``, ``header``) and check no answer carries a stack trace.
 
     Example: Then these requests to the "api" service answer without revealing internals:
@@ -351,8 +350,8 @@ def _(env: Environment, service_client, credentials, service: str, datatable) ->
         if header:
             name, _, value = header.partition(":")
             extra.append((name.strip(), value.strip()))
-        exchange = _send(service_client, env, credentials, row["method"], service, row["path"],
-                         content=expand(env, body).encode() if body else None, headers=extra)
+        exchange = _send(service_client, credentials, row["method"], service, row["path"],
+                         content=body.encode() if body else None, headers=extra)
         try:
             checks.no_stack_trace(exchange)
             verdict = "clean"
@@ -402,7 +401,7 @@ def _(env: Environment, service_client, service: str, path: str) -> None:
     client = service_client(service)
     rows, problems = [], []
     for origin in origins:
-        exchange = _preflight(client, expand(env, path), "GET", origin)
+        exchange = _preflight(client, path, "GET", origin)
         allowed = exchange.headers.get("access-control-allow-origin")
         creds = exchange.headers.get("access-control-allow-credentials")
         ok = allowed == origin and (not env.expect.cors.credentials or creds == "true")
@@ -413,13 +412,13 @@ def _(env: Environment, service_client, service: str, path: str) -> None:
 
 
 @then(parsers.parse('CORS does not allow the origin "{origin}"'))
-def _(env, response: Exchange, origin: str) -> None:
+def _(response: Exchange, origin: str) -> None:
     """The last (preflight) response does not let this origin in: no matching or wildcard Access-Control-Allow-Origin.
 
     Example: Then CORS does not allow the origin "https://evil.example"
     """
     allowed = response.headers.get("access-control-allow-origin")
-    if allowed in (expand(env, origin), "*"):
+    if allowed in (origin, "*"):
         checks.fail(f"expected the origin {origin} to be refused, got Access-Control-Allow-Origin {allowed!r} from {response.where}")
 
 
@@ -453,13 +452,13 @@ _ASSET = re.compile(r"""(?:src|href)=["']([^"']+\.(?:js|css|woff2?|png|svg|ico))
 
 
 @when(parsers.parse('I fetch the static assets referenced by "{path}" on the "{service}" service'), target_fixture="assets")
-def _(env, service_client, path: str, service: str) -> list[Exchange]:
+def _(service_client, path: str, service: str) -> list[Exchange]:
     """Load a page and every script, style sheet, font and image it references from the same service.
 
     Example: When I fetch the static assets referenced by "/login" on the "frontend" service
     """
     client = service_client(service)
-    page = client.request("GET", expand(env, path), follow_redirects=True)
+    page = client.request("GET", path, follow_redirects=True)
     checks.status(page, 200)
     urls = sorted({u for u in _ASSET.findall(page.text) if not u.startswith(("http://", "https://", "//"))})
     if not urls:
@@ -521,7 +520,7 @@ def _(env: Environment, sessions: Sessions, service_client, username_path: str, 
         expected = {field: (at, value) for field, at, value in (("username", username_path, account.username),
                                                                  ("role", role_path, account.role)) if value}
         compared += len(expected)
-        exchange = service_client(service).request("GET", expand(env, path),
+        exchange = service_client(service).request("GET", path,
                                                     headers=list(sessions.credentials(name).headers))
         found = checks.identity_problems(exchange, name, expected)
         rows.append({"account": name, "expected": ", ".join(f"{f}={v}" for f, (_, v) in expected.items()),
@@ -533,14 +532,14 @@ def _(env: Environment, sessions: Sessions, service_client, username_path: str, 
 
 
 @then(parsers.parse('these requests to the "{service}" service answer with the content types:'))
-def _(env: Environment, service_client, credentials, service: str, datatable) -> None:
+def _(service_client, credentials, service: str, datatable) -> None:
     """Send each request of the table (``method``, ``path``) as the current identity and expect the media type of its ``content type`` column (``application/json``, ``text/html``; charset aside), whatever the status.
 
     Example: Then these requests to the "api" service answer with the content types:
     """
     rows, problems = [], []
     for row in _table(datatable):
-        exchange = _send(service_client, env, credentials, row.get("method") or "GET", service, row["path"])
+        exchange = _send(service_client, credentials, row.get("method") or "GET", service, row["path"])
         problem = checks.content_type_problem(exchange, row["content type"])
         rows.append({"request": f"{exchange.method} {row['path']}", "expected": row["content type"],
                      "seen": exchange.headers.get("content-type", "(none)"), "status": exchange.status,
@@ -551,14 +550,14 @@ def _(env: Environment, service_client, credentials, service: str, datatable) ->
 
 @then(parsers.parse('these pages of the "{service}" service are never cached as immutable nor for more than '
                     '{seconds:d} seconds:'))
-def _(env: Environment, service_client, credentials, service: str, seconds: int, datatable) -> None:
+def _(service_client, credentials, service: str, seconds: int, datatable) -> None:
     """HTML must be revalidated so that a release reaches users: GET each ``path`` of the table; its Cache-Control may not say ``immutable`` nor a ``max-age``/``s-maxage`` beyond this.
 
     Example: Then these pages of the "frontend" service are never cached as immutable nor for more than 300 seconds:
     """
     rows, problems = [], []
     for row in _table(datatable):
-        exchange = _send(service_client, env, credentials, "GET", service, row["path"])
+        exchange = _send(service_client, credentials, "GET", service, row["path"])
         problem = checks.page_cache_problem(exchange, seconds)
         rows.append({"page": row["path"], "status": exchange.status,
                      "cache-control": exchange.headers.get("cache-control", "(absent)"), "ok": problem is None})
@@ -567,14 +566,14 @@ def _(env: Environment, service_client, credentials, service: str, seconds: int,
 
 
 @then(parsers.parse('these requests to the "{service}" service answer JSON with at least {count:d} entries:'))
-def _(env: Environment, service_client, credentials, service: str, count: int, datatable) -> None:
+def _(service_client, credentials, service: str, count: int, datatable) -> None:
     """Each request of the table (``method``, ``path``) answers 2xx JSON holding at least this many values, nested ones counted one by one: a translation file or a configuration that loads as ``{}`` fails.
 
     Example: Then these requests to the "frontend" service answer JSON with at least 10 entries:
     """
     rows, problems = [], []
     for row in _table(datatable):
-        exchange = _send(service_client, env, credentials, row.get("method") or "GET", service, row["path"])
+        exchange = _send(service_client, credentials, row.get("method") or "GET", service, row["path"])
         problem = checks.entries_problem(exchange, count)
         try:
             entries = checks.json_entries(exchange.json())
@@ -596,7 +595,7 @@ def _(env: Environment, service_client, credentials, service: str, objective: st
     limit = spec.milliseconds(name=objective)
     rows, problems = [], []
     for row in _table(datatable):
-        exchange = _send(service_client, env, credentials, row.get("method") or "GET", service, row["path"])
+        exchange = _send(service_client, credentials, row.get("method") or "GET", service, row["path"])
         problem = checks.latency_problem(exchange, objective, limit, spec)
         rows.append({"request": f"{exchange.method} {row['path']}", "status": exchange.status,
                      "ms": round(exchange.elapsed_ms), "objective ms": limit, "ok": problem is None})

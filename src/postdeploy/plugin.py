@@ -107,6 +107,7 @@ def pytest_configure(config: pytest.Config) -> None:
     release = config.getoption("postdeploy_release")
     if release:  # xdist workers inherit it; the release check reads it
         os.environ[_RELEASE_VAR] = release
+    config.pluginmanager.register(StepArguments(env), "postdeploy-step-arguments")
     if not _is_worker(config):
         config.pluginmanager.register(VerdictTally(config), "postdeploy-verdicts")
     os.environ.setdefault(_RUN_ID_VAR, time.strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:6])
@@ -550,8 +551,13 @@ def pytest_bdd_before_step_call(request: pytest.FixtureRequest, step: Any, step_
                                 **_: Any) -> None:
     """The report shows what the step says (its parsed values), not the fixtures the step function takes."""
     objects = {name for name, value in step_func_args.items() if not isinstance(value, _PLAIN)}
-    if not objects:
-        return
+    if objects:
+        for result in _allure_steps(request, step):
+            result.parameters = [p for p in result.parameters if p.name not in objects]
+
+
+def _allure_steps(request: pytest.FixtureRequest, step: Any) -> Iterator[Any]:
+    """The Allure step result of this Gherkin step (none when allure-pytest-bdd is not reporting), to update."""
     from allure_commons.utils import md5
     from allure_pytest_bdd.pytest_bdd_listener import PytestBDDListener
 
@@ -559,7 +565,78 @@ def pytest_bdd_before_step_call(request: pytest.FixtureRequest, step: Any, step_
         if isinstance(plugin, PytestBDDListener):
             with plugin.lifecycle.update_step(uuid=str(uuid.UUID(md5(id(step))))) as result:
                 if result is not None:
-                    result.parameters = [p for p in result.parameters if p.name not in objects]
+                    yield result
+
+
+class StepArguments:
+    """Every string a step is given is expanded here, in one place: ``{{name}}`` placeholders in its parsed
+    arguments, in the cells of its ``datatable`` and in its ``docstring`` are filled from the environment
+    (:func:`postdeploy.environment.expand`) before the step function runs, so step functions receive final values.
+
+    pytest-bdd calls the step function with the very ``step_func_args`` dict its ``pytest_bdd_before_step_call``
+    hook receives (``pytest_bdd/scenario.py``, ``_execute_step_function``), so rewriting it in place is how a hook
+    changes a step's arguments with its public API. The hook does not say which entries were parsed from the step's
+    text and which are fixtures: a parsed argument is a string that the step's text holds (typed fields such as
+    ``{count:d}`` are converted before the hook and cannot hold a placeholder).
+
+    It wraps the other hookimpls: allure-pytest-bdd lists the step's parameters and attaches its table and doc
+    string from the expanded values, redacted (a placeholder may name a secret), and the step function then
+    receives them unredacted. The Allure step's title says the expanded text too.
+    """
+
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_bdd_before_step_call(self, request: pytest.FixtureRequest, step: Any, step_func_args: dict[str, Any],
+                                    **_: Any) -> Any:
+        __tracebackhide__ = True
+        raw = {name: step_func_args[name] for name in self.arguments(step, step_func_args)}
+        if not raw:
+            return (yield)
+        expanded = {}
+        for name, value in raw.items():
+            expanded[name] = self.expand(value)
+        step_func_args.update({name: _redacted(value) for name, value in expanded.items()})  # what the report shows
+        title = step.name
+        for name, value in raw.items():
+            if name not in ("datatable", "docstring"):
+                title = title.replace(value, _redacted(expanded[name]))
+        for result in _allure_steps(request, step):
+            result.name = f"{step.keyword} {title}"
+        try:
+            return (yield)
+        finally:
+            step_func_args.update(expanded)  # what the step function receives
+
+    @staticmethod
+    def arguments(step: Any, step_func_args: dict[str, Any]) -> list[str]:
+        """The names of the step's arguments that hold a placeholder."""
+        names = []
+        for name, value in step_func_args.items():
+            if name == "datatable" and step.datatable is not None and isinstance(value, list):
+                held = any(isinstance(cell, str) and "{{" in cell for row in value for cell in row)
+            elif name == "docstring" and step.docstring is not None:
+                held = isinstance(value, str) and "{{" in value
+            else:
+                held = isinstance(value, str) and "{{" in value and value in step.name
+            if held:
+                names.append(name)
+        return names
+
+    def expand(self, value: Any) -> Any:
+        """A string, or every cell of a table, with its placeholders filled."""
+        __tracebackhide__ = True
+        if isinstance(value, list):
+            return [[self.expand(cell) for cell in row] for row in value]
+        return environment.expand(self.env, value) if isinstance(value, str) and "{{" in value else value
+
+
+def _redacted(value: Any) -> Any:
+    """What the report may show of an expanded argument."""
+    if isinstance(value, list):
+        return [[redact.redact(cell) if isinstance(cell, str) else cell for cell in row] for row in value]
+    return redact.redact(value)
 
 
 def pytest_bdd_step_error(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
