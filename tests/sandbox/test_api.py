@@ -1,7 +1,6 @@
 """API behaviour against the shared sandbox: health, auth, roles, preferences, notifications, orders, v2, metrics."""
 import uuid
 
-import psycopg
 import pytest
 
 

@@ -1,9 +1,7 @@
 """Every fault switch and the configuration variables, each in a private sandbox (few, combined, fast)."""
 import re
 import time
-import uuid
 
-import psycopg
 import pytest
 
 from sandbox import config

@@ -4,9 +4,7 @@ import signal
 import socket
 import threading
 import time
-import uuid
 
-import pytest
 
 
 class FlakySMTP:
