@@ -160,8 +160,10 @@ def _(env: Environment, page: Any, page_watch: browser_lib.PageWatch, sessions, 
         page.goto(login.path)
         page.get_by_label(login.username_label).fill(acct.username or "")
         page.get_by_label(login.password_label).fill(acct.password or "")
+        visited: list[str] = []  # every main-frame navigation: a landing page that redirects on is still seen
+        page.on("framenavigated", lambda frame: visited.append(frame.url) if frame == page.main_frame else None)
         page.get_by_role("button", name=login.submit).click()
-        _wait_for_sign_in(page, page_watch, login, account, env.browser.timeout_s)
+        _wait_for_sign_in(page, page_watch, login, account, env.browser.timeout_s, visited)
         # let the landing page finish loading, so its requests are judged and not cut off by the next step
         page.wait_for_load_state("networkidle")
         return
@@ -173,8 +175,14 @@ def _(env: Environment, page: Any, page_watch: browser_lib.PageWatch, sessions, 
         page.context.add_cookies([{"name": login.storage_key, "value": token, "url": page.url or "/"}])
 
 
-def _wait_for_sign_in(page: Any, watch: browser_lib.PageWatch, login: Any, account: str, timeout_s: float) -> None:
-    """Wait until the form lets the account in; an error shown on the page fails at once, with what the page did."""
+def _wait_for_sign_in(page: Any, watch: browser_lib.PageWatch, login: Any, account: str, timeout_s: float,
+                      visited: list[str]) -> None:
+    """Wait until the form lets the account in; an error shown on the page fails at once, with what the page did.
+
+    Success is judged on every navigation since the click (``visited``), not on polling the current URL: a
+    landing page that sends the browser back to the login page must still count as reached, so that the
+    next step (the page path) names what went wrong.
+    """
     __tracebackhide__ = True
     import time
 
@@ -182,9 +190,13 @@ def _wait_for_sign_in(page: Any, watch: browser_lib.PageWatch, login: Any, accou
     deadline = time.monotonic() + timeout_s
     alert = page.get_by_role("alert")
     shown = ""
+
+    def arrived(url: str) -> bool:
+        path = _path_of(url)
+        return (path == target) if target else (path != login.path)
+
     while time.monotonic() < deadline:
-        path = _path_of(page.url)
-        if (path == target) if target else (path != login.path):
+        if any(arrived(url) for url in [*visited, page.url]):
             return
         if alert.count() and alert.first.is_visible():
             shown = alert.first.inner_text().strip()
