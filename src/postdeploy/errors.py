@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 
 class PostdeployError(Exception):
     """Base of every error postdeploy raises on purpose."""
@@ -79,3 +81,14 @@ class RateLimited(Inconclusive):
 
 class NotVerified(Inconclusive):
     """A service this check needs stopped answering earlier in the run (that was reported as a defect)."""
+
+
+def tree(root: type[BaseException]) -> Iterator[type[BaseException]]:
+    """``root`` and every subclass defined so far (those of modules not imported yet are not known)."""
+    todo, seen = [root], set()
+    while todo:
+        cls = todo.pop()
+        if cls not in seen:
+            seen.add(cls)
+            yield cls
+            todo.extend(cls.__subclasses__())

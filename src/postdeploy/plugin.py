@@ -12,6 +12,7 @@ import platform
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from . import __version__, environment, families, redact, runmarker, verdicts
+from . import __version__, environment, errors, families, redact, runmarker, verdicts
 from .auth import Credentials, Sessions
 from .environment import Environment
 from .errors import (
@@ -27,6 +28,7 @@ from .errors import (
     CheckFailed,
     EnvironmentProblem,
     Inconclusive,
+    PostdeployError,
     ServiceUnreachable,
     SuiteError,
 )
@@ -338,15 +340,12 @@ _TALLY_KEY = pytest.StashKey[dict[str, tuple[Kind, str]]]()
 _REQUESTS_KEY = pytest.StashKey[dict[str, int]]()
 _EXIT_KEY = pytest.StashKey[int]()
 _STEP_KEY = pytest.StashKey[str]()
-_KIND_KEY = pytest.StashKey[Kind]()
 _RANK = {kind: rank for rank, kind in enumerate(
     (Kind.PASSED, Kind.NOT_APPLICABLE, Kind.INCONCLUSIVE, Kind.ENVIRONMENT_ERROR, Kind.SUITE_ERROR,
      Kind.TARGET_DEFECT))}
 
 
-def _counts(tally: dict[str, tuple[Kind, str]]) -> Any:
-    from collections import Counter
-
+def _counts(tally: dict[str, tuple[Kind, str]]) -> Counter[Kind]:
     return Counter(kind for kind, _ in tally.values())
 
 
@@ -356,15 +355,13 @@ def _first_line(report: pytest.TestReport) -> str:
     else:
         crash = getattr(report.longrepr, "reprcrash", None)
         text = crash.message if crash is not None else str(report.longrepr or "")
-    for prefix in ("postdeploy.errors.", "AssertionError: "):
-        text = text.split(prefix, 1)[-1] if text.startswith(prefix) else text
-    text = text.split(": ", 1)[-1] if text.split(": ", 1)[0] in _EXCEPTION_NAMES else text
+    named = _EXCEPTION_PREFIX.match(text)  # "postdeploy.errors.CheckFailed: expected ..." -> "expected ..."
+    if named and named.group(1) in {c.__name__ for c in errors.tree(PostdeployError)} | {"AssertionError", "Failed"}:
+        text = text[named.end():]
     return redact.redact(text.strip().splitlines()[0] if text.strip() else "")
 
 
-_EXCEPTION_NAMES = {"CheckFailed", "TargetStoppedAnswering", "InvalidCertificate", "BrokenEncoding",
-                    "ServiceUnreachable", "AlreadyReported", "UnsafeOperation", "EnvironmentFileError", "MissingSecret",
-                    "SuiteError", "Inconclusive", "RateLimited", "NotVerified", "Failed"}
+_EXCEPTION_PREFIX = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?(\w+): ")
 
 
 class VerdictTally:
@@ -645,7 +642,7 @@ def pytest_bdd_step_error(request: pytest.FixtureRequest, step: Any, **_: Any) -
 
 
 def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
-    request.node.stash.setdefault(_STEP_KEY, f"{step.type.capitalize()} {step.name}")
+    pytest_bdd_step_error(request, step)  # an undefined step is the failing step too
 
 
 @pytest.hookimpl(wrapper=True)

@@ -36,7 +36,7 @@ import webbrowser
 from collections.abc import Mapping
 from pathlib import Path
 
-from postdeploy import runmarker
+from postdeploy import errors, runmarker
 from postdeploy.errors import (
     EnvironmentProblem,
     MissingSecret,
@@ -93,12 +93,9 @@ def _environment_problem_names() -> list[str]:
     """Exceptions whose verdict is *environment error*: EnvironmentProblem's subclasses that are not also
     suite errors (a wrong environment file), except a missing secret, which is the environment's."""
     names = list(_KNOWN_ENVIRONMENT_PROBLEMS)
-    todo = [EnvironmentProblem]
-    while todo:
-        cls = todo.pop()
+    for cls in errors.tree(EnvironmentProblem):
         if cls.__name__ not in names and (not issubclass(cls, SuiteError) or issubclass(cls, MissingSecret)):
             names.append(cls.__name__)
-        todo.extend(cls.__subclasses__())
     return names
 
 
