@@ -59,10 +59,45 @@ class SandboxError(Exception):
 # ----------------------------------------------------------------------------------------------- helpers
 
 
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
+    """A free TCP port on HOST, chosen below the kernel's ephemeral range.
+
+    A port the kernel hands out for bind(0) comes from the same range as the source ports of outgoing
+    connections, so between choosing it and a component binding it, any client on the machine may take it
+    (seen as MailDev's EADDRINUSE under a parallel test run). Ports below that range are only ever taken by
+    an explicit bind; the few collisions left (two sandboxes starting at once) are retried by start().
+    """
+    low = max(_ephemeral_low(), 12000)
+    rng = secrets.SystemRandom()
+    for _ in range(200):
+        candidate = rng.randrange(10000, low)
+        if candidate in _HANDED_OUT:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((HOST, candidate))
+            except OSError:
+                continue
+        _HANDED_OUT.add(candidate)
+        return candidate
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
+
+
+def _port_taken(error: BaseException) -> bool:
+    text = str(error).lower()
+    return "eaddrinuse" in text or "address already in use" in text
 
 
 def _now_iso() -> str:
@@ -463,18 +498,23 @@ def start(state_dir: Path, env: Mapping[str, str] | None = None, ports: Mapping[
         existing = _status_locked(state_dir)
         if existing:
             return {**existing, "already_running": True}
-        run = _Run(state_dir)
-        try:
-            return _start(run, state_dir, base_env, dict(ports or {}), faults)
-        except BaseException as e:
-            _terminate(run.procs)
-            _kill_unrecorded_children(run, [str(state_dir), *run.dirs])
-            _remove_data(state_dir, run.dirs)
-            if isinstance(e, SandboxError):
-                raise
-            if isinstance(e, (KeyboardInterrupt, SystemExit)):
-                raise
-            raise SandboxError(f"sandbox: unexpected error while starting: {e!r}") from e
+        attempts = 1 if ports else 3  # ports the caller chose are not changed behind their back
+        for attempt in range(1, attempts + 1):
+            run = _Run(state_dir)
+            try:
+                return _start(run, state_dir, base_env, dict(ports or {}), faults)
+            except BaseException as e:
+                _terminate(run.procs)
+                _kill_unrecorded_children(run, [str(state_dir), *run.dirs])
+                _remove_data(state_dir, run.dirs)
+                if isinstance(e, SandboxError):
+                    if attempt < attempts and _port_taken(e):
+                        continue  # another process bound a chosen port first: choose again
+                    raise
+                if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                    raise
+                raise SandboxError(f"sandbox: unexpected error while starting: {e!r}") from e
+        raise AssertionError("unreachable")
 
 
 def _start(run: _Run, state_dir: Path, base_env: dict, ports: dict, faults: list[str]) -> dict:

@@ -193,3 +193,30 @@ def test_a_start_interrupted_while_spawning_leaves_no_unrecorded_process(tmp_pat
         launcher.start(sd, env=base_env())
     time.sleep(0.1)
     assert _procs_naming(str(sd)) == [] and not (sd / "pgdata").exists()
+
+
+def test_free_ports_avoid_the_ephemeral_range():
+    low = launcher._ephemeral_low()
+    ports = [launcher.free_port() for _ in range(20)]
+    assert len(set(ports)) == 20
+    assert all(p < low for p in ports), ports
+
+
+def test_a_port_taken_between_choice_and_bind_is_chosen_again(tmp_path, monkeypatch):
+    # another process binds the port chosen for MailDev before MailDev does: start() chooses again
+    squatter = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    squatter.bind((launcher.HOST, 0))
+    squatter.listen()
+    taken = squatter.getsockname()[1]
+    real = launcher.free_port
+    handed = iter([taken])
+    monkeypatch.setattr(launcher, "free_port", lambda: next(handed, None) or real())
+    sd = tmp_path / "retry"
+    try:
+        st = launcher.start(sd, env=base_env())
+        ports = {st["database"]["port"], st["services"]["maildev"]["smtp_port"]}
+        ports |= {int(s["url"].rsplit(":", 1)[1]) for s in st["services"].values()}
+        assert taken not in ports
+    finally:
+        launcher.stop(sd)
+        squatter.close()
