@@ -129,6 +129,9 @@ class Guard:
                 "(safety.read_only / safety.allowed_methods in the environment file)."))
         if service is None:
             return None
+        return self._spend(method, url, service)
+
+    def _spend(self, method: str, url: str, service: str) -> Refusal | None:
         with self._lock:
             if self._sent[service] >= self.max_requests:
                 return Refusal("budget", method, url, service, (
@@ -139,6 +142,13 @@ class Guard:
                     "if the run really needs more."))
             self._sent[service] += 1
         return None
+
+    def spend(self, service: str, what: str) -> None:
+        """Count one request of a client that is not HTTP (a SQL query, a mailbox fetch) against ``service``'s
+        budget: :class:`RequestBudgetExhausted` when it is spent. Such a client enforces read-only itself."""
+        refused = self._spend(what, service, service)
+        if refused is not None:
+            raise refused.error()
 
     def check(self, method: str, url: str, service: str | None = None) -> None:
         """Raise what the refusal of this request is (:class:`UnsafeOperation`, :class:`RequestBudgetExhausted`)."""

@@ -500,3 +500,12 @@ def test_a_blocked_request_makes_its_scenario_the_read_only_suite_error_wherever
     assert verdict == "suite_error" and "the browser tried DELETE http://api.test/api/v1/users/7/sessions" in problem
     assert cases["test_signing_in_is_no_write"][0] == "passed"
     assert "failed requests" not in result.stdout.str()
+
+
+def test_a_client_that_is_not_http_spends_the_same_budget():
+    guard = Guard(make_env(max_requests=2))
+    guard.spend("database", "query")
+    guard.spend("database", "query")
+    with pytest.raises(RequestBudgetExhausted, match="service 'database'.*safety.max_requests: 2"):
+        guard.spend("database", "query")
+    assert guard.sent() == {"database": 2}
