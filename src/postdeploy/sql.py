@@ -30,9 +30,15 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
-from .errors import CheckFailed, EnvironmentProblem, Inconclusive, SuiteError, UnsafeOperation
+from .errors import (
+    CheckFailed,
+    EnvironmentProblem,
+    Inconclusive,
+    SuiteError,
+    UnsafeOperation,
+)
 from .redact import redact
 
 if TYPE_CHECKING:
@@ -94,9 +100,7 @@ def code_only(sql: str) -> str:
             escapes = i > 0 and sql[i - 1] in "eE" and (i < 2 or not (sql[i - 2].isalnum() or sql[i - 2] == "_"))
             i += 1
             while i < n:
-                if escapes and sql[i] == "\\":
-                    i += 2
-                elif sql[i] == "'" and sql.startswith("''", i):
+                if escapes and sql[i] == "\\" or sql[i] == "'" and sql.startswith("''", i):
                     i += 2
                 elif sql[i] == "'":
                     i += 1
@@ -238,7 +242,7 @@ class ReadOnlySession:
             self._conn.close()
             self._conn = None
 
-    def __enter__(self) -> ReadOnlySession:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:

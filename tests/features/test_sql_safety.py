@@ -16,7 +16,12 @@ import psycopg
 import pytest
 
 from postdeploy.environment import Database
-from postdeploy.errors import CheckFailed, EnvironmentProblem, SuiteError, UnsafeOperation
+from postdeploy.errors import (
+    CheckFailed,
+    EnvironmentProblem,
+    SuiteError,
+    UnsafeOperation,
+)
 from postdeploy.sql import LockWaitTimedOut, QueryTimedOut, ReadOnlySession
 from sandbox import launcher
 
