@@ -23,9 +23,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command, rest = argv[0], argv[1:]
     if command == "sandbox":
-        from sandbox.cli import main as sandbox_main
+        from .errors import SandboxStartError
+        from .local import sandbox_package
 
-        return sandbox_main(rest)
+        try:
+            package = sandbox_package()
+        except SandboxStartError as exc:
+            print(f"postdeploy sandbox: {exc}", file=sys.stderr)
+            return 2
+        return package.cli.main(rest)
     if command == "report":
         from .report import main as report_main
 

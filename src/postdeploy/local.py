@@ -1,7 +1,9 @@
 """The local environment's sandbox: reuse a running one, or start a private one for the run.
 
-This module and the CLI are the only places in the library that import the sandbox, and only
-its launcher: the checks reach the sandbox over HTTP, SQL and SMTP like any deployment.
+This module is the only place in the library that imports the sandbox (:func:`sandbox_package`; the CLI asks
+it too): the checks reach the sandbox over HTTP, SQL and SMTP like any deployment. The sandbox is not part of
+the installed distribution: it ships with the postdeploy repository (and its server dependencies with the
+``sandbox`` extra), and is found from the directory a run starts in.
 
 A private sandbox lives as long as the run, whatever ends it:
 
@@ -23,8 +25,10 @@ A signal during the sandbox's start makes the launcher stop what it had started 
 from __future__ import annotations
 
 import atexit
+import importlib.metadata
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -33,6 +37,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from .errors import SandboxStartError
@@ -62,10 +67,75 @@ def variables(status: dict[str, Any]) -> dict[str, str]:
 
 
 def shared_state_dir() -> Path:
-    from sandbox import launcher
+    launcher = sandbox_package().launcher
 
     default = getattr(launcher, "default_state_dir", None)
     return Path(default()) if callable(default) else Path(os.environ.get("POSTDEPLOY_SANDBOX_DIR", ".postdeploy/sandbox"))
+
+
+# ---- finding the sandbox -----------------------------------------------------------------------
+
+
+def sandbox_package(start: Path | None = None) -> ModuleType:
+    """The sandbox package (``sandbox``, with its ``launcher`` and ``cli`` loaded).
+
+    It is importable when the run starts in the repository (pytest puts the root, where ``conftest.py`` is,
+    on ``sys.path``); the ``postdeploy`` command finds it from the current directory or one of its parents.
+    A module named ``sandbox`` that is not postdeploy's (a project's own folder) is not taken for it.
+    :class:`SandboxStartError` says what to do when it is missing or its server dependencies are.
+    """
+    here = Path(start or Path.cwd()).resolve()
+    module = _import_sandbox()
+    if module is None:
+        for folder in (here, *here.parents):
+            if (folder / "sandbox" / "launcher.py").is_file() and (folder / "sandbox" / "__init__.py").is_file():
+                sys.path.insert(0, str(folder))
+                module = _import_sandbox()
+                break
+    if module is None:
+        raise SandboxStartError(
+            "the local sandbox is not here: it ships with the postdeploy repository, not with the installed "
+            "package. Run from a checkout of the repository (`git clone` it, then `make smoke`), or verify a "
+            "deployment of your own with `pytest --env=NAME` and an environment file that has no sandbox section.")
+    missing = _missing_requirements("sandbox")
+    if missing:
+        raise SandboxStartError(
+            f"the local sandbox's server dependencies are not installed ({', '.join(missing)}); install them "
+            "with `pip install -e '.[sandbox]'` from the repository root (`make setup` does).")
+    return module
+
+
+def _import_sandbox() -> ModuleType | None:
+    try:
+        import sandbox
+        import sandbox.cli
+        import sandbox.launcher
+    except ImportError:
+        return None
+    if not callable(getattr(sandbox.launcher, "start", None)) or not hasattr(sandbox.launcher, "SandboxError"):
+        return None  # a project's own package named sandbox
+    return sandbox
+
+
+def _missing_requirements(extra: str) -> list[str]:
+    """The distributions that postdeploy's ``extra`` requires and that are not installed (none when postdeploy
+    itself is not installed as a distribution: then nothing can be said)."""
+    try:
+        requires = importlib.metadata.requires("postdeploy") or []
+    except importlib.metadata.PackageNotFoundError:
+        return []
+    missing = []
+    for requirement in requires:
+        if not re.search(r"""extra\s*==\s*["']""" + re.escape(extra) + """["']""", requirement):
+            continue
+        name = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+        if name is None:
+            continue
+        try:
+            importlib.metadata.version(name.group(0))
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(name.group(0))
+    return missing
 
 
 # ---- a shared sandbox started with other settings ---------------------------------------------
@@ -87,7 +157,7 @@ def configuration_mismatches(state: Mapping[str, Any], environ: Mapping[str, str
     run sets (not empty) are compared; equal settings written differently (``DEBUG=1`` and ``true``) agree. A
     sandbox whose state records no configuration (an older launcher) differs from every variable that is set.
     """
-    from sandbox import launcher
+    launcher = sandbox_package().launcher
 
     wanted = launcher.configuration_record(environ)
     recorded = state.get("configuration")
@@ -271,7 +341,7 @@ def install_signal_cleanup(stop: Callable[[], None]) -> Stopper:
 
 
 def _write_owner(private: Path) -> None:
-    from sandbox import launcher
+    launcher = sandbox_package().launcher
 
     record = {"pid": os.getpid(), "start_time": launcher.process_start_time(os.getpid())}
     (private / OWNER_FILE).write_text(json.dumps(record))
@@ -282,7 +352,7 @@ def reap_orphans(tmp: Path | None = None) -> list[Path]:
 
     Only directories that record their owner, belong to this user, and whose owner process is gone.
     """
-    from sandbox import launcher
+    launcher = sandbox_package().launcher
 
     base = Path(tmp or tempfile.gettempdir())
     removed = []
@@ -311,13 +381,7 @@ def ensure_sandbox() -> tuple[dict[str, str], Stopper | None]:
     ones it was started with (else :class:`SandboxStartError` says which differ and how to fix it). A private
     sandbox's stopper is guarded from the start by :func:`install_signal_cleanup`.
     """
-    try:
-        from sandbox import launcher
-    except ImportError as exc:
-        raise SandboxStartError(
-            f"the local environment needs the sandbox, which is not importable ({exc}); "
-            "install the project with `pip install -e .` from the repository root."
-        ) from None
+    launcher = sandbox_package().launcher
     reap_orphans()
     running = launcher.status(shared_state_dir())
     if running:
