@@ -18,6 +18,15 @@ def main(argv: list[str] | None = None) -> int:
     steps = sub.add_parser("steps", help="print the step catalogue (every phrase, its parameters, an example)")
     steps.add_argument("--markdown", action="store_true", help="print docs/steps.md")
     sub.add_parser("report", help="build the HTML report from the last run's results", add_help=False)
+    init = sub.add_parser("init", help="create a verification suite of your own for another system",
+                          description="Create a verification suite for a system of your own in DIR: an environment "
+                                      "file, a smoke feature, conftest.py and pyproject.toml. Nothing is overwritten.")
+    init.add_argument("directory", metavar="DIR", help="where the project goes (new, or without its files)")
+    init.add_argument("--name", help="the system's name, as people say it (default: the directory's name)")
+    init.add_argument("--env", default="staging", help="the first environment's name (default: staging)")
+    init.add_argument("--base-url", default="https://staging.example.com",
+                      help="the address of its main service (default: https://staging.example.com)")
+    init.add_argument("--health-path", default="/health", help="its health check's path (default: /health)")
     if not argv:
         parser.print_help()
         return 2
@@ -37,6 +46,21 @@ def main(argv: list[str] | None = None) -> int:
 
         return report_main(rest)
     options = parser.parse_args(argv)
+    if options.command == "init":
+        from pathlib import Path
+
+        from .scaffold import Answers, InitError, init, next_steps
+
+        target = Path(options.directory)
+        answers = Answers(name=options.name or target.resolve().name, env=options.env,
+                          base_url=options.base_url, health_path=options.health_path)
+        try:
+            init(target, answers)
+        except InitError as exc:
+            print(f"postdeploy init: {exc}", file=sys.stderr)
+            return 2
+        print(next_steps(target, answers))
+        return 0
     if options.command == "steps":
         from . import catalogue
 
