@@ -1,0 +1,37 @@
+"""Health and release routes: GET /health (also /api/v1/health, /api/v2/health) and /version (also /api/version)."""
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from .. import db
+from .common import VERSION, Settings, log
+
+
+def router(s: Settings, pool: db.Pool) -> APIRouter:
+    routes = APIRouter()
+
+    def health_body() -> tuple[int, dict]:
+        try:
+            with pool.connection() as conn:
+                conn.execute("SELECT 1").fetchone()
+                conn.commit()
+            # health_degraded_200: the health reports trouble ("degraded") but keeps answering 200
+            status = "degraded" if "health_degraded_200" in s.faults else "ok"
+            return 200, {"status": status, "checks": {"api": "ok", "database": "ok"}}
+        except Exception as e:
+            log.error("database_exception: health check failed: %s", e)
+            return 503, {"status": "error", "checks": {"api": "ok", "database": "error"}}
+
+    @routes.get("/health", tags=["health"])
+    @routes.get("/api/v1/health", tags=["health"])
+    @routes.get("/api/v2/health", tags=["health"])
+    def health():
+        code, body = health_body()
+        return JSONResponse(body, status_code=code)
+
+    @routes.get("/version", tags=["health"])
+    @routes.get("/api/version", tags=["health"])
+    def version():
+        return {"version": VERSION, "api_versions": ["v1", "v2"], "environment": s.environment}
+
+    return routes
