@@ -10,47 +10,69 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 SANDBOX_DIR = Path(__file__).resolve().parent
 
-# name -> (component(s), what breaks)
-FAULTS: dict[str, str] = {
-    "no_security_headers": "api and frontend omit the security headers",
-    "cors_reflect_any": "api reflects any Origin with credentials",
-    "auth_bypass": "protected api endpoints accept anonymous calls as the customer account",
-    "jwt_secret_mismatch": "login issues tokens the rest of the api rejects with 401",
-    "metrics_disabled": "/metrics answers 404 on the api",
-    "worker_metrics_missing": "the worker's /metrics serves none of the notification_* delivery metrics",
-    "no_cache_headers": "static assets are served with Cache-Control: no-store",
-    "i18n_missing": "/i18n/*.json answer 404 on the frontend",
-    "frontend_js_error": "the settings pages' JS throws an uncaught error in the browser console",
-    "frontend_broken_asset": "the settings pages reference a static file that 404s",
-    "no_duplicate_prevention": "the worker sends replayed events again (and the unique index is missing)",
-    "slow_api": "the api adds ~1.5 s latency to /api/* responses",
-    "rate_limit_disabled": "the api never rate limits (no 429, no X-RateLimit-* headers)",
-    "drop_index": "the notifications indexes on status and created_at are missing",
-    "rls_disabled": "row level security is disabled on notifications and activity.notifications",
-    "email_template_missing": "the worker's customer receipt template is missing: receipts fail (error_type=other)",
-    "v1_removed": "API v1 order and user routes answer 410 Gone (breaks old clients)",
+
+class Fault(NamedTuple):
+    """One SANDBOX_FAULTS switch: what breaks, and for a database fault the SQL that breaks it."""
+    breaks: str  # the component(s) and what breaks
+    # a database fault: statements run as the superuser on the migrated, seeded database before the platform
+    # processes use it (sandbox.db.apply_faults); the processes themselves may check the name too
+    sql: tuple[str, ...] = ()
+
+
+# name -> Fault; an unknown name in SANDBOX_FAULTS is a startup error
+FAULTS: dict[str, Fault] = {
+    "no_security_headers": Fault("api and frontend omit the security headers"),
+    "cors_reflect_any": Fault("api reflects any Origin with credentials"),
+    "auth_bypass": Fault("protected api endpoints accept anonymous calls as the customer account"),
+    "jwt_secret_mismatch": Fault("login issues tokens the rest of the api rejects with 401"),
+    "metrics_disabled": Fault("/metrics answers 404 on the api"),
+    "worker_metrics_missing": Fault("the worker's /metrics serves none of the notification_* delivery metrics"),
+    "no_cache_headers": Fault("static assets are served with Cache-Control: no-store"),
+    "i18n_missing": Fault("/i18n/*.json answer 404 on the frontend"),
+    "frontend_js_error": Fault("the settings pages' JS throws an uncaught error in the browser console"),
+    "frontend_broken_asset": Fault("the settings pages reference a static file that 404s"),
+    "no_duplicate_prevention": Fault("the worker sends replayed events again (and the unique index is missing)",
+                                     sql=("DROP INDEX IF EXISTS idx_notifications_transaction_type",)),
+    "slow_api": Fault("the api adds ~1.5 s latency to /api/* responses"),
+    "rate_limit_disabled": Fault("the api never rate limits (no 429, no X-RateLimit-* headers)"),
+    "drop_index": Fault("the notifications indexes on status and created_at are missing",
+                        sql=("DROP INDEX IF EXISTS idx_notifications_status",
+                             "DROP INDEX IF EXISTS idx_notifications_created_at")),
+    "rls_disabled": Fault("row level security is disabled on notifications and activity.notifications",
+                          sql=("ALTER TABLE notifications DISABLE ROW LEVEL SECURITY",
+                               "ALTER TABLE activity.notifications DISABLE ROW LEVEL SECURITY",
+                               "GRANT SELECT, INSERT, UPDATE ON activity.notifications TO app_user")),
+    "email_template_missing": Fault("the worker's customer receipt template is missing: receipts fail "
+                                    "(error_type=other)"),
+    "v1_removed": Fault("API v1 order and user routes answer 410 Gone (breaks old clients)"),
     # realistic bad releases that an old smoke suite passed (issue 12, "false greens")
-    "new_route_unprotected": "the release's new /api/v2/notifications/history route answers anonymous callers",
-    "customer_gets_admin_data": "GET /api/v1/users (admin only) answers any signed-in user with every account",
-    "wrong_identity": "GET /api/v1/users/me answers the staff account with the admin's record",
-    "json_as_text_plain": "the api's successful /api/* JSON answers are labelled text/plain",
-    "html_cached_immutable": "the frontend's pages are served with Cache-Control: public, max-age=31536000, immutable",
-    "slow_api_routes": "the api's order listings (/api/v1/orders, /api/v2/orders) take ~1.5 s more; health stays fast",
-    "i18n_empty": "/i18n/*.json answer 200 with an empty object {}",
-    "frontend_api_unreachable": "the frontend's server-side API URL is a closed port; its health still answers 200 "
-                                "status ok, with checks.api error",
-    "stale_instance": "the worker still runs the previous release: it reports version 1.1.0",
+    "new_route_unprotected": Fault("the release's new /api/v2/notifications/history route answers anonymous "
+                                   "callers"),
+    "customer_gets_admin_data": Fault("GET /api/v1/users (admin only) answers any signed-in user with every "
+                                      "account"),
+    "wrong_identity": Fault("GET /api/v1/users/me answers the staff account with the admin's record"),
+    "json_as_text_plain": Fault("the api's successful /api/* JSON answers are labelled text/plain"),
+    "html_cached_immutable": Fault("the frontend's pages are served with Cache-Control: public, max-age=31536000, "
+                                   "immutable"),
+    "slow_api_routes": Fault("the api's order listings (/api/v1/orders, /api/v2/orders) take ~1.5 s more; health "
+                             "stays fast"),
+    "i18n_empty": Fault("/i18n/*.json answer 200 with an empty object {}"),
+    "frontend_api_unreachable": Fault("the frontend's server-side API URL is a closed port; its health still "
+                                      "answers 200 status ok, with checks.api error"),
+    "stale_instance": Fault("the worker still runs the previous release: it reports version 1.1.0"),
     # defects each proving that one Then step of the smoke features can fail
-    "cors_wildcard_credentials": "the api answers origins it does not list with Access-Control-Allow-Origin: * and "
-                                 "Access-Control-Allow-Credentials: true",
-    "unhashed_assets": "the frontend's pages reference unhashed asset names (/static/app.js, /static/app.css), "
-                       "still served 200 and cached for a year",
-    "health_degraded_200": "the api's health routes answer HTTP 200 with \"status\": \"degraded\" (every check ok)",
-    "history_badges_missing": "the history page renders statuses as plain text, without the badge classes",
-    "x_powered_by": "the api and the frontend add X-Powered-By: Express/4.17.1 to every answer",
+    "cors_wildcard_credentials": Fault("the api answers origins it does not list with Access-Control-Allow-Origin: "
+                                       "* and Access-Control-Allow-Credentials: true"),
+    "unhashed_assets": Fault("the frontend's pages reference unhashed asset names (/static/app.js, /static/app.css), "
+                             "still served 200 and cached for a year"),
+    "health_degraded_200": Fault("the api's health routes answer HTTP 200 with \"status\": \"degraded\" (every "
+                                 "check ok)"),
+    "history_badges_missing": Fault("the history page renders statuses as plain text, without the badge classes"),
+    "x_powered_by": Fault("the api and the frontend add X-Powered-By: Express/4.17.1 to every answer"),
 }
 
 # The release every component reports at /version; stale_instance leaves the worker on the previous one.

@@ -15,6 +15,8 @@ from typing import Iterator
 
 import psycopg
 
+from . import config
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _NAME = re.compile(r"^(\d+)_(.+)\.(up|down)\.sql$")
 
@@ -210,6 +212,20 @@ def seed(conn: psycopg.Connection) -> None:
                     (ids[key], typ, title, f"{title} (seeded)", read, read, i + 1),
                 )
             conn.execute("INSERT INTO activity.notification_settings (user_id) VALUES (%s)", (ids[key],))
+
+
+def apply_faults(conn: psycopg.Connection, faults: list[str]) -> list[str]:
+    """Run the SQL of the database faults among ``faults`` (``config.FAULTS[name].sql``), in their order.
+    conn: superuser, autocommit, after migrations and seeding. Returns the names of the database faults applied."""
+    applied = []
+    for name in faults:
+        fault = config.FAULTS.get(name)
+        if fault is None or not fault.sql:
+            continue
+        for stmt in fault.sql:
+            conn.execute(stmt)
+        applied.append(name)
+    return applied
 
 
 # ----------------------------------------------------------------------------------------------- pool

@@ -695,25 +695,9 @@ def _setup_database(sock: Path, port: int, pw: dict, faults: list[str], log: Pat
         with open(log, "a") as f:
             f.write(f"migrated to version {v}\n")
         db.seed(c)
-        apply_db_faults(c, faults)
+        applied = db.apply_faults(c, faults)  # the database faults' SQL is declared with them, in config.FAULTS
         with open(log, "a") as f:
-            f.write(f"seeded; database faults applied: {[x for x in faults if x in DB_FAULTS] or 'none'}\n")
-
-
-DB_FAULTS = {
-    "no_duplicate_prevention": ["DROP INDEX IF EXISTS idx_notifications_transaction_type"],
-    "drop_index": ["DROP INDEX IF EXISTS idx_notifications_status",
-                   "DROP INDEX IF EXISTS idx_notifications_created_at"],
-    "rls_disabled": ["ALTER TABLE notifications DISABLE ROW LEVEL SECURITY",
-                     "ALTER TABLE activity.notifications DISABLE ROW LEVEL SECURITY",
-                     "GRANT SELECT, INSERT, UPDATE ON activity.notifications TO app_user"],
-}
-
-
-def apply_db_faults(conn: psycopg.Connection, faults: list[str]) -> None:
-    for f in faults:
-        for stmt in DB_FAULTS.get(f, []):
-            conn.execute(stmt)
+            f.write(f"seeded; database faults applied: {applied or 'none'}\n")
 
 
 def _wait_healthy(run: _Run, urls: dict[str, str], logs: Path, lenient: set[str] = frozenset()) -> None:

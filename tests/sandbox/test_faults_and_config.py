@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from sandbox import config
+from sandbox import config, db
 
 SECURITY = ("strict-transport-security", "x-content-type-options", "x-frame-options", "content-security-policy",
             "referrer-policy")
@@ -38,6 +38,23 @@ def test_frontend_healthy(sandbox):
 def test_unknown_fault_is_rejected():
     with pytest.raises(config.ConfigError, match="unknown fault name.*nope"):
         config.parse_faults("no_security_headers,nope")
+
+
+def test_database_faults_are_declared_with_their_sql():
+    """A database fault's SQL is declared with the fault, in the one table; db.apply_faults runs it in order."""
+    assert {n for n, f in config.FAULTS.items() if f.sql} == {"no_duplicate_prevention", "drop_index", "rls_disabled"}
+
+    class Conn:
+        def __init__(self):
+            self.ran = []
+
+        def execute(self, sql):
+            self.ran.append(sql)
+
+    conn = Conn()
+    assert db.apply_faults(conn, ["slow_api", "rls_disabled", "drop_index"]) == ["rls_disabled", "drop_index"]
+    assert conn.ran == [*config.FAULTS["rls_disabled"].sql, *config.FAULTS["drop_index"].sql]
+    assert db.apply_faults(conn, ["slow_api"]) == []
 
 
 def test_fault_group_presentation_and_debug_config(start_sandbox):
@@ -111,6 +128,8 @@ def test_fault_group_security_and_data(start_sandbox):
                              ).fetchone()[0] is False
         with sb.db("app_dsn") as c:  # rls_disabled: app_user sees every row without a user context
             assert c.execute("SELECT count(*) FROM activity.notifications").fetchone()[0] >= 12
+        assert "database faults applied: ['no_duplicate_prevention', 'drop_index', 'rls_disabled']" \
+            in sb.log("migrations")
 
 
 def test_fault_group_auth_and_versions(start_sandbox):
