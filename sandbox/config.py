@@ -80,9 +80,11 @@ RELEASE_VERSION = "2.0.0"
 PREVIOUS_VERSION = "1.1.0"
 
 
-# Every environment variable a platform process reads as its configuration (the seeds' names, plus SANDBOX_FAULTS).
-# The launcher records the values a sandbox was started with, so a run can tell when a shared sandbox differs from
-# what it was asked for. Not listed: what the launcher itself sets per component (SANDBOX_PORT, SANDBOX_*_URL, ...).
+# Every environment variable a platform process reads as its configuration (the seeds' names, plus SANDBOX_FAULTS):
+# the one list of them. The launcher records the values a sandbox was started with, so a run can tell when a shared
+# sandbox differs from what it was asked for; tests and benchmarks strip these from the environment they inherit to
+# start a default sandbox. Not listed: what the launcher itself sets per component (SANDBOX_PORT, SANDBOX_*_URL, ...),
+# nor the fallbacks those take precedence over (PORT, DATABASE_URL).
 CONFIG_VARIABLES: tuple[str, ...] = (
     "ENVIRONMENT", "DEBUG", "ENABLE_DOCS", "CORS_ORIGINS", "LOG_LEVEL", "MAINTENANCE_MODE",
     "RATE_LIMIT_PER_MINUTE", "TEST_EMAIL_RATE_LIMIT_PER_MINUTE",

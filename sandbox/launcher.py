@@ -44,7 +44,8 @@ LOCK_FILE = "launcher.lock"
 HEALTH_TIMEOUT_S = float(os.environ.get("SANDBOX_START_TIMEOUT", "30"))
 PYTHON_COMPONENTS = ("api", "worker", "frontend")
 
-# the variables the platform reads as its configuration (see config.py); state.json records how a sandbox was started
+# the variables the platform reads as its configuration (defined once: config.CONFIG_VARIABLES); state.json records
+# how a sandbox was started (postdeploy.local compares them through this name)
 CONFIG_VARIABLES = config.CONFIG_VARIABLES
 _SECRET_VARIABLE = re.compile(r"SECRET|TOKEN|PASSWORD|KEY")
 

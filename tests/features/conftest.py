@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import launcher
+from sandbox import config, launcher
 
 
 def _platform_env(**overrides: str) -> dict[str, str]:
-    """The configuration a sandbox starts with: this process's environment minus any fault, plus overrides."""
-    env = {k: v for k, v in os.environ.items() if k not in (
-        "SANDBOX_FAULTS", "CORS_ORIGINS", "ENABLE_DOCS", "DEBUG", "MAINTENANCE_MODE", "SMTP_PORT", "SMTP_HOST")}
+    """The configuration a sandbox starts with: this process's environment minus the sandbox's configuration
+    variables (config.CONFIG_VARIABLES: any fault, any misconfiguration), plus overrides."""
+    env = {k: v for k, v in os.environ.items() if k not in config.CONFIG_VARIABLES}
     env.update(overrides)
     return env
 

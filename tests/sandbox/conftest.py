@@ -15,17 +15,13 @@ import httpx
 import psycopg
 import pytest
 
-from sandbox import launcher
-
-# configuration variables the sandbox reads: removed from the inherited environment so tests are deterministic
-CONFIG_VARS = ("SANDBOX_FAULTS", "CORS_ORIGINS", "ENABLE_DOCS", "DEBUG", "LOG_LEVEL", "ENVIRONMENT", "MAINTENANCE_MODE",
-               "RATE_LIMIT_PER_MINUTE", "TEST_EMAIL_RATE_LIMIT_PER_MINUTE", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME",
-               "SMTP_PASSWORD", "SMTP_FROM", "SMTP_RETRY_ATTEMPTS", "SMTP_RETRY_BACKOFF_MS", "FRONTEND_DOMAIN",
-               "TEMPLATE_DIR", "JWT_SECRET", "SERVICE_TOKEN", "API_BASE_URL", "DATABASE_URL")
+from sandbox import config, launcher
 
 
 def base_env(**overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    """The inherited environment without the sandbox's configuration variables (tests are deterministic), plus
+    ``overrides``."""
+    env = {k: v for k, v in os.environ.items() if k not in config.CONFIG_VARIABLES}
     env.update(overrides)
     return env
 
