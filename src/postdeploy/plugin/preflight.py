@@ -1,0 +1,56 @@
+"""The preflight: unreachable services are found once, before any scenario runs (on the controller; xdist
+workers read what it found from ``$POSTDEPLOY_UNREACHABLE``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from .. import environment, redact, runmarker
+from ..environment import Environment
+from .state import ENV_KEY, PREFLIGHT_VAR, RUN_ID_VAR, UNREACHABLE_VAR, is_worker
+
+PREFLIGHT_TIMEOUT_S = 5.0
+
+
+def preflight(env: Environment) -> dict[str, str]:
+    """Ask every service once, in parallel; return {service: why it did not answer}."""
+    import httpx
+
+    from ..http import _certificate_problem
+    from ..safety import guard_for, guarded_client
+
+    def probe(item: tuple[str, environment.Service]) -> tuple[str, str | None]:
+        name, service = item
+        url = service.base_url + service.health.path
+        try:
+            with guarded_client(guard_for(env), name, timeout=PREFLIGHT_TIMEOUT_S, verify=service.verify_tls) as client:
+                client.get(url)
+        except httpx.TransportError as exc:
+            if _certificate_problem(exc):  # it answers, with a certificate that does not verify: a target defect
+                return name, None
+            return name, (f"service '{name}' does not answer at {url}: {type(exc).__name__}"
+                          f"{': ' + redact.redact(exc) if str(exc) else ''}")
+        except httpx.DecodingError:  # it answers; its checks will say what is wrong with the answer
+            return name, None
+        return name, None
+
+    with ThreadPoolExecutor(max_workers=max(1, len(env.services))) as pool:
+        results = list(pool.map(probe, env.services.items()))
+    return {name: problem for name, problem in results if problem}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    env = config.stash.get(ENV_KEY, None)
+    if env is None or is_worker(config):
+        return
+    ran = bool(config.getoption("postdeploy_preflight"))
+    unreachable = preflight(env) if ran else {}
+    os.environ[UNREACHABLE_VAR] = json.dumps(unreachable)
+    os.environ[PREFLIGHT_VAR] = "1" if ran else ""
+    runmarker.start(config.option.allure_report_dir, run_id=os.environ.get(RUN_ID_VAR, ""), environment=env.name)
