@@ -38,8 +38,6 @@ def step_modules(root: str | os.PathLike[str] | None = None) -> tuple[str, ...]:
 
 def collect(root: str | os.PathLike[str] | None = None) -> list[StepDoc]:
     """Every step of the families' step modules, for the project at ``root`` (default: the current directory)."""
-    from pytest_bdd.steps import step_function_context_registry
-
     modules = step_modules(root)
     project = str(Path(root if root is not None else Path.cwd()).resolve())
     if project not in sys.path:  # a project's own step modules live at its root, as under pytest
@@ -47,10 +45,8 @@ def collect(root: str | os.PathLike[str] | None = None) -> list[StepDoc]:
     for name in modules:
         importlib.import_module(name)
     found = []
-    for context in list(step_function_context_registry.values()):
+    for context in _step_definitions(modules):
         func = context.step_func
-        if func.__module__ not in modules:
-            continue
         doc = inspect.getdoc(func) or ""
         summary = doc.split("\n\n", 1)[0].replace("\n", " ").strip()
         example = next((line.split(":", 1)[1].strip() for line in doc.splitlines() if line.startswith("Example:")), "")
@@ -69,6 +65,21 @@ def collect(root: str | os.PathLike[str] | None = None) -> list[StepDoc]:
     order = {m: i for i, m in enumerate(modules)}
     keywords = {"Given": 0, "When": 1, "Then": 2}
     return sorted(found, key=lambda s: (order[s.module], keywords.get(s.keyword, 3), s.phrase))
+
+
+def _step_definitions(modules: tuple[str, ...]) -> list:
+    """What pytest-bdd recorded of each step defined in ``modules`` (imported): its ``step_func``, ``type``
+    (given/when/then, None for ``@step``) and ``parser.name`` (the phrase).
+
+    pytest-bdd internals, on purpose: its public API has no way to list step definitions. ``given``/``when``/
+    ``then``/``step`` return the function unchanged and keep the phrase and type only in
+    ``pytest_bdd.steps.step_function_context_registry`` (and in the ``pytestbdd_stepdef_*`` fixtures they add to the
+    module, internal too); its public hooks see a step only while a scenario runs it.
+    """
+    from pytest_bdd.steps import step_function_context_registry
+
+    return [context for context in list(step_function_context_registry.values())
+            if context.step_func.__module__ in modules]
 
 
 def _parameters(phrase: str) -> list[str]:
