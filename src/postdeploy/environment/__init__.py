@@ -19,7 +19,7 @@ those accessors, never as ``env.database`` or ``env.accounts[...]``.
 
 The package, one module a job (each imports only those before it in this list):
 
-* ``common``: the base model, field types (seconds, an absolute URL), "did you mean".
+* ``common``: the base model, field types (seconds, an absolute URL, an HTTP method), "did you mean".
 * ``secrets``: the :class:`Secret` and :class:`Dsn` types, and :func:`secret_values`, which finds them.
 * ``objectives``: :class:`Objective`, its unit and its green / yellow / red :class:`Level`.
 * ``sections``: the roadmap families' sections: ``database``, ``mailbox``, ``routes``, ``release``, ``rate_limits``.
@@ -30,7 +30,7 @@ The package, one module a job (each imports only those before it in this list):
 """
 
 from ..errors import EnvironmentFileError, MissingSecret
-from .common import ALL_METHODS, SAFE_METHODS, HttpUrl, Milliseconds, Seconds
+from .common import ALL_METHODS, SAFE_METHODS, HttpUrl, Method, Milliseconds, Seconds
 from .loading import _VAR, LAZY_ENTRIES, LAZY_SECTIONS, available, interpolate, load
 from .model import (
     DEFAULT_DOCS_PATHS,
@@ -75,7 +75,7 @@ __all__ = [
     "LAZY_ENTRIES", "LAZY_SECTIONS", "MAILBOX_KINDS", "SAFE_METHODS", "SECRET_IDENTITY", "UNIT_SUFFIXES", "_VAR",
     "Account", "AuthSpec", "BrowserLogin", "BrowserSpec", "CorsSpec", "Database", "Dsn", "Environment",
     "EnvironmentFileError", "Expectations", "HealthSpec", "HttpUrl", "Imap", "Level", "MailDev", "Mailbox",
-    "Mailpit", "MailpitAuth", "Milliseconds", "MissingSecret", "Objective", "RateLimit",
+    "Mailpit", "MailpitAuth", "Method", "Milliseconds", "MissingSecret", "Objective", "RateLimit",
     "RecipientPattern", "Release", "Route", "Safety", "SandboxSpec", "Seconds", "Secret", "Service", "Unit",
     "VersionSource", "Window", "available", "expand", "interpolate", "load", "secret_values", "unit_of_name",
     "window_seconds",

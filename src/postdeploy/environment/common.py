@@ -1,5 +1,5 @@
 """What every part of the environment schema shares: the base model, the field types (seconds,
-milliseconds, an absolute URL), the HTTP method names, and the wording of
+milliseconds, an absolute URL, an HTTP method), the HTTP method names, and the wording of
 "did you mean ...?" in error messages."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 #: a timeout in seconds: a positive, finite number (0 or a negative value would make every request fail)
 Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -31,6 +31,16 @@ def _absolute_url(value: str) -> str:
 
 #: a URL that steps send requests to: absolute http(s)
 HttpUrl = Annotated[str, BeforeValidator(lambda v: _absolute_url(v) if isinstance(v, str) else v)]
+
+
+def _known_method(value: str) -> str:
+    if value.upper() not in ALL_METHODS:
+        raise ValueError(f"unknown HTTP method {value!r}; use one of {list(ALL_METHODS)}")
+    return value.upper()
+
+
+#: an HTTP method, written in any case, held upper-case: one of :data:`ALL_METHODS`
+Method = Annotated[str, AfterValidator(_known_method)]
 
 
 def _did_you_mean(name: str, options: Mapping[str, Any] | list[str]) -> str:

@@ -5,7 +5,6 @@ the checks across its sections and the accessors steps reach its parts through (
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
@@ -15,6 +14,7 @@ from .common import (
     ALL_METHODS,
     SAFE_METHODS,
     Seconds,
+    _absolute_url,
     _did_you_mean,
     _Model,
     _overlaps,
@@ -63,9 +63,7 @@ class Service(_Model):
     @field_validator("base_url")
     @classmethod
     def _absolute(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
-        return value.rstrip("/")
+        return _absolute_url(value)
 
 
 class Account(_Model):
@@ -207,11 +205,10 @@ class Environment(_Model):
 
     @model_validator(mode="after")
     def _references(self) -> Environment:
-        names = sorted(self.services)
-        if self.auth.service not in self.services and self.accounts:
-            raise ValueError(_unknown("auth.service", self.auth.service, names))
-        if self.browser and self.browser.service not in self.services:
-            raise ValueError(_unknown("browser.service", self.browser.service, names))
+        if self.accounts:
+            self._known_service("auth.service", self.auth.service)
+        if self.browser:
+            self._known_service("browser.service", self.browser.service)
         both = sorted(set(map(str, self.values)) & set(map(str, self.secrets)))
         if both:
             raise ValueError(f"'{both[0]}' is both under values: and under secrets:; {{{{{both[0]}}}}} must name one")
@@ -219,11 +216,9 @@ class Environment(_Model):
 
     @model_validator(mode="after")
     def _rate_limit_identities(self) -> Environment:
-        names = sorted(self.services)
         identities = [ANONYMOUS, *self.accounts, *(SECRET_IDENTITY + key for key in self.secrets)]
         for i, limit in enumerate(self.rate_limits):
-            if limit.service is not None and limit.service not in self.services:
-                raise ValueError(_unknown(f"rate_limits[{i}].service", limit.service, names))
+            self._known_service(f"rate_limits[{i}].service", limit.service)
             if limit.identity not in identities:
                 raise ValueError(
                     f"rate_limits[{i}] ({limit.method} {limit.route}) names the identity '{limit.identity}', which is "
@@ -233,20 +228,23 @@ class Environment(_Model):
 
     @model_validator(mode="after")
     def _routes_and_release(self) -> Environment:
-        names = sorted(self.services)
         callers = [ANONYMOUS, *self.accounts]
         for i, route in enumerate(self.routes):
-            if route.service is not None and route.service not in self.services:
-                raise ValueError(_unknown(f"routes[{i}].service", route.service, names))
+            self._known_service(f"routes[{i}].service", route.service)
             for who in route.answers:
                 if who not in callers:
                     raise ValueError(
                         f"routes[{i}] ({route.method} {route.path}) lists the caller '{who}', which is neither "
                         f"'{ANONYMOUS}' nor an account{_did_you_mean(who, callers)}; its callers are: {', '.join(callers)}")
         for name in self.release.services:
-            if name not in self.services:
-                raise ValueError(_unknown(f"release.services.{name}", name, names))
+            self._known_service(f"release.services.{name}", name)
         return self
+
+    def _known_service(self, field: str, name: str | None) -> None:
+        """``field`` names the service ``name`` (None: the default one): it must be defined."""
+        if name is not None and name not in self.services:
+            names = sorted(self.services)
+            raise ValueError(f"{field} names the service '{name}', which is not defined{_did_you_mean(name, names)}")
 
     def __repr__(self) -> str:  # reports show step arguments by their repr: keep it short and secret-free
         return f"Environment(name={self.name!r}, services={sorted(self.services)})"
@@ -307,10 +305,6 @@ class Environment(_Model):
         raise EnvironmentFileError(
             f"environment '{self.name}' has no {kind} named '{name}'{_did_you_mean(name, entries)}; {hint}."
         )
-
-
-def _unknown(field: str, value: str, names: list[str]) -> str:
-    return f"{field} names the service '{value}', which is not defined{_did_you_mean(value, names)}"
 
 
 def _missing_message(subject: str, entries: list[tuple[str, str]], note: str) -> str:

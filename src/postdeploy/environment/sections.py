@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from .common import ALL_METHODS, HttpUrl, Milliseconds, _Model, _number
+from .common import HttpUrl, Method, Milliseconds, _Model, _number
 from .secrets import Dsn, Secret
 
 
@@ -140,7 +140,7 @@ class Route(_Model):
     the row does not name is not asked (a mutating route an account may really call, say).
     """
 
-    method: str = "GET"
+    method: Method = "GET"
     path: str
     service: str | None = None  # default: the service of ``auth``
     answers: dict[str, list[int]] = Field(default_factory=dict)
@@ -154,13 +154,6 @@ class Route(_Model):
         answers = dict(data.get("answers") or {})
         answers.update({str(k): v for k, v in data.items() if k not in own and v is not None})
         return {**{k: v for k, v in data.items() if k in own}, "answers": answers}
-
-    @field_validator("method")
-    @classmethod
-    def _known_method(cls, value: str) -> str:
-        if value.upper() not in ALL_METHODS:
-            raise ValueError(f"unknown HTTP method {value!r}; use one of {list(ALL_METHODS)}")
-        return value.upper()
 
     @field_validator("answers", mode="before")
     @classmethod
@@ -259,20 +252,13 @@ class RateLimit(_Model):
     route: str
     probe: str | None = None
     service: str | None = None  # default: the service of ``auth``
-    method: str = "GET"
+    method: Method = "GET"
     identity: str = ANONYMOUS
     api_key_header: str = "X-API-Key"
     limit: int = Field(ge=1)
     window: Window
     headers: Literal["ietf", "x-ratelimit", "none"] = "none"
     retry_after: bool = False
-
-    @field_validator("method")
-    @classmethod
-    def _known_method(cls, value: str) -> str:
-        if value.upper() not in ALL_METHODS:
-            raise ValueError(f"unknown HTTP method {value!r}; use one of {list(ALL_METHODS)}")
-        return value.upper()
 
     @field_validator("route", "probe")
     @classmethod
