@@ -123,9 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def get_db():
         conn = db.connect(s.db_path)
-        try:
+        try:  # writing routes commit before they answer: code after this yield runs after the response
             yield conn
-            conn.commit()
         finally:
             conn.close()
 
@@ -238,6 +237,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 raise HTTPException(400, "Invalid token") from None
         conn.execute("UPDATE users SET hashed_password = ? WHERE id = ?",
                      (db.hash_password(body.new_password), user["id"]))
+        conn.commit()
         return Message(message="Password updated successfully")
 
     @router.get("/users/me", tags=["users"])
@@ -271,6 +271,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise HTTPException(403, "Super users are not allowed to delete themselves")
         if conn.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount == 0:
             raise HTTPException(404, "User not found")
+        conn.commit()
         return Message(message="User deleted successfully")
 
     @router.get("/items/", tags=["items"])
@@ -285,6 +286,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         item_id = str(uuid.uuid4())
         conn.execute("INSERT INTO items (id, title, description, owner_id) VALUES (?, ?, ?, ?)",
                      (item_id, body.title, body.description, user["id"]))
+        conn.commit()
         return ItemPublic(id=item_id, title=body.title, description=body.description, owner_id=user["id"])
 
     def owned_item(conn: sqlite3.Connection, user: sqlite3.Row, item_id: str) -> sqlite3.Row:
@@ -303,6 +305,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def delete_item(item_id: str, user: CurrentUser, conn: Db) -> Message:
         owned_item(conn, user, item_id)
         conn.execute("DELETE FROM items WHERE id = ?", (item_id,))
+        conn.commit()
         return Message(message="Item deleted successfully")
 
     @router.get("/utils/health-check/", tags=["utils"])
