@@ -22,6 +22,8 @@ from targets.helpdesk import config, launcher
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EVIL_ORIGIN = "https://evil.example"
+# one worker runs the whole module, in order: its instances are module-scoped and the last test stops them
+pytestmark = pytest.mark.xdist_group("helpdesk")
 
 
 # ----------------------------------------------------------------------------------------------- API
