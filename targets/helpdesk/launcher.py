@@ -219,6 +219,7 @@ def start(state_dir: Path, env: Mapping[str, str] | None = None) -> dict:
     """
     state_dir = Path(state_dir).resolve()
     base_env = dict(os.environ if env is None else env)
+    base_env.setdefault("PATH", os.environ.get("PATH", "/usr/bin:/bin"))  # MailDev's `env node` needs it
     try:
         faults = config.parse_faults(base_env.get("HELPDESK_FAULTS"))
     except config.ConfigError as e:
