@@ -1,0 +1,56 @@
+"""The ``data_integrity:`` section of an environment file: what the database of that environment should hold.
+
+``database:`` says how to connect (DSN, timeouts); this section says what to expect there."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field
+
+from ..families._family import Section
+
+
+def _text(value: object) -> object:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Version = Annotated[str, BeforeValidator(_text)]
+Share = Annotated[float, Field(gt=0, le=1)]
+
+
+class Migrations(Section):
+    """The expected migration version, and the table when no known tool's table is on the search path."""
+
+    version: Version | None = None    # e.g. 11 (golang-migrate), 'ae1027a6acf' (Alembic), '2.4' (Flyway)
+    table: str | None = None          # e.g. 'schema_migrations', 'ops.db_version'
+    version_column: str | None = None  # set it for a table no known tool keeps
+    dirty_column: str | None = None   # a boolean column that is true while a migration is unfinished
+    order_by: str | None = None       # the column whose highest value is the applied row (default: the version)
+
+
+class Bounds(Section):
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+
+
+class DataIntegrity(Section):
+    migrations: Migrations = Migrations()
+    #: a role as features name it -> the role in this environment's database, e.g. {api: app_user}
+    roles: dict[str, str] = Field(default_factory=dict)
+    #: table -> how many rows it should hold
+    row_counts: dict[str, Bounds] = Field(default_factory=dict)
+    #: table -> the newest row's maximum age, in minutes (the column is named in the feature)
+    freshness_minutes: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    #: share of max_connections (and of pool_size) in use that fails the connections check
+    max_connection_share: Share = 0.8
+    #: the application's connection pool size, when it declares one
+    pool_size: int | None = Field(default=None, gt=0)
+    #: a statement running longer than this is a defect
+    long_running_query_s: Annotated[float, Field(gt=0)] = 300
+    #: a pg_stat_statements mean above this is a defect
+    slow_query_mean_ms: Annotated[float, Field(gt=0)] = 500
+
+    def role(self, name: str) -> str:
+        """The database role a feature names (``api``), or the name itself when the section does not map it."""
+        return self.roles.get(name, name)
