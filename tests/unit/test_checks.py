@@ -51,3 +51,57 @@ def test_json_paths_report_where_they_stopped():
     with pytest.raises(paths.PathNotFound) as err:
         paths.resolve(doc, "checks.smtp")
     assert "no key 'smtp'" in str(err.value) and "$.checks" in str(err.value)
+
+
+# ---- the checks that were step bodies: reusable without pytest-bdd -----------------------------
+
+def test_headers_match_reports_every_header_that_differs():
+    answer = exchange(headers={"X-Frame-Options": "DENY", "Cache-Control": "no-store"})
+    checks.headers_match(answer, [("X-Frame-Options", "^DENY$")])
+    with pytest.raises(AssertionError) as err:
+        checks.headers_match(answer, [("X-Frame-Options", "SAMEORIGIN"), ("Strict-Transport-Security", "max-age")])
+    first, *rest = str(err.value).splitlines()
+    assert first.startswith("expected every header as listed in the response to GET http://api.test/x (service 'api'); "
+                            "2 of 2 did not, first: X-Frame-Options: expected /SAMEORIGIN/, got 'DENY'")
+    assert rest == ["  - X-Frame-Options: expected /SAMEORIGIN/, got 'DENY'",
+                    "  - Strict-Transport-Security: expected /max-age/, got None"]
+
+
+def test_cors_refuses_an_echoed_or_wildcard_origin_and_wildcard_with_credentials():
+    checks.refuses_origin(exchange(headers={"Access-Control-Allow-Origin": "https://app.example"}), "https://evil.example")
+    for allowed in ("https://evil.example", "*"):
+        with pytest.raises(AssertionError, match="expected the origin https://evil.example to be refused"):
+            checks.refuses_origin(exchange(headers={"Access-Control-Allow-Origin": allowed}), "https://evil.example")
+    with pytest.raises(AssertionError, match="expected no wildcard origin with credentials"):
+        checks.no_wildcard_with_credentials(exchange(headers={"Access-Control-Allow-Origin": "*",
+                                                              "Access-Control-Allow-Credentials": "true"}))
+
+
+def test_a_table_of_requests_is_sent_through_the_send_callable_and_judged_row_by_row():
+    sent = []
+
+    def send(method, path, **options):
+        sent.append((method, path, options))
+        return Exchange(service="api", method=method, url=f"http://api.test{path}", request_headers=(),
+                        request_body=b"", status=401 if path == "/private" else 200,
+                        headers=httpx.Headers({}), body=b"{}", elapsed_ms=5.0)
+
+    checks.requests_answer(send, [{"method": "GET", "path": "/private", "status": "401|403"},
+                                  {"method": "POST", "path": "/open", "status": "200", "body": '{"a": 1}'}])
+    assert sent[1] == ("POST", "/open", {"content": b'{"a": 1}', "headers": [("Content-Type", "application/json")]})
+    with pytest.raises(AssertionError, match=r"expected every request answered with its listed status; 1 of 1 did "
+                                             r"not, first: GET http://api.test/private \(service 'api'\): expected 200"):
+        checks.requests_answer(send, [{"method": "GET", "path": "/private", "status": "200"}])
+
+
+def test_asset_names_without_a_content_hash_are_named():
+    def asset(url, cache="public, max-age=31536000, immutable"):
+        return Exchange(service="frontend", method="GET", url=url, request_headers=(), request_body=b"", status=200,
+                        headers=httpx.Headers({"Cache-Control": cache}), body=b"", elapsed_ms=1.0)
+
+    checks.assets_hashed([asset("http://f.test/app.3f2a9c1b.js"), asset("http://f.test/logo.png")])
+    with pytest.raises(AssertionError, match="these are not: http://f.test/app.js$"):
+        checks.assets_hashed([asset("http://f.test/app.js"), asset("http://f.test/style.3f2a9c1b.css")])
+    checks.assets_cached([asset("http://f.test/app.3f2a9c1b.js")], 86400)
+    with pytest.raises(AssertionError, match=r"long-lived caching \(max-age >= 86400\)"):
+        checks.assets_cached([asset("http://f.test/app.3f2a9c1b.js", "no-cache")], 86400)

@@ -1,0 +1,56 @@
+"""CORS: the browser's preflight, the origins the environment allows, and the ones it must refuse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..environment import Environment
+from ..errors import Inconclusive
+from ..http import Exchange
+from ._base import every, fail
+
+
+def preflight(client: Any, path: str, method: str, origin: str) -> Exchange:
+    """The preflight a browser sends before a cross-origin request (OPTIONS with Origin and
+    Access-Control-Request-Method)."""
+    return client.request("OPTIONS", path, headers={
+        "Origin": origin, "Access-Control-Request-Method": method.upper(),
+        "Access-Control-Request-Headers": "authorization,content-type"})
+
+
+def allows_configured_origins(env: Environment, client: Any, path: str) -> None:
+    """A preflight from each of ``expect.cors.allowed_origins`` is allowed: the origin echoed, with
+    credentials if ``expect.cors.credentials``."""
+    __tracebackhide__ = True
+    origins = env.expect.cors.allowed_origins
+    if not origins:
+        raise Inconclusive(f"inconclusive: environment '{env.name}' lists no expect.cors.allowed_origins, so the "
+                           "allowed origins cannot be checked; list them in its file")
+    rows, problems = [], []
+    for origin in origins:
+        exchange = preflight(client, path, "GET", origin)
+        allowed = exchange.headers.get("access-control-allow-origin")
+        creds = exchange.headers.get("access-control-allow-credentials")
+        ok = allowed == origin and (not env.expect.cors.credentials or creds == "true")
+        rows.append({"origin": origin, "allow-origin": allowed or "(absent)", "allow-credentials": creds or "(absent)", "ok": ok})
+        if not ok:
+            problems.append(f"origin {origin}: Access-Control-Allow-Origin {allowed!r}, Allow-Credentials {creds!r}")
+    every("CORS for allowed origins", rows, problems, f"CORS to allow each configured origin on {client.base_url}{path}")
+
+
+def refuses_origin(exchange: Exchange, origin: str) -> None:
+    """A (preflight) answer does not let ``origin`` in: no matching or wildcard Access-Control-Allow-Origin."""
+    __tracebackhide__ = True
+    allowed = exchange.headers.get("access-control-allow-origin")
+    if allowed in (origin, "*"):
+        fail(f"expected the origin {origin} to be refused, got Access-Control-Allow-Origin {allowed!r} from {exchange.where}")
+
+
+def no_wildcard_with_credentials(exchange: Exchange) -> None:
+    """``Access-Control-Allow-Origin: *`` never comes with ``Access-Control-Allow-Credentials: true``."""
+    __tracebackhide__ = True
+    allowed = exchange.headers.get("access-control-allow-origin")
+    creds = exchange.headers.get("access-control-allow-credentials")
+    if allowed == "*" and (creds or "").lower() == "true":
+        fail(f"expected no wildcard origin with credentials, got Access-Control-Allow-Origin '*' and "
+             f"Access-Control-Allow-Credentials 'true' from {exchange.where}")

@@ -1,0 +1,120 @@
+"""Is every service up, and running the release: health answers judged by the environment's
+expectations, and the version each service reports."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .. import paths
+from ..environment import Environment, HealthSpec, expand
+from ..errors import Inconclusive
+from ..http import Exchange
+from ._base import asked, every, fail, path_of, problems_first, show
+from .responses import json_value
+
+
+def health_problems(exchange: Exchange, spec: HealthSpec) -> list[str]:
+    """What is wrong with a health answer, judged by the environment's expectation (empty: healthy)."""
+    problems = []
+    if exchange.status not in spec.status:
+        problems.append(f"status {exchange.status}, expected {' or '.join(map(str, spec.status))}")
+    if spec.body is not None and exchange.text.strip() != spec.body:
+        problems.append(f"body {exchange.text.strip()[:80]!r}, expected {spec.body!r}")
+    if spec.contains is not None and spec.contains not in exchange.text:
+        problems.append(f"body does not contain {spec.contains!r}")
+    if spec.json_fields:
+        try:
+            document = exchange.json()
+        except ValueError:
+            return problems + [f"body is not JSON: {exchange.text[:80]!r}"]
+        for path, expected in spec.json_fields.items():
+            try:
+                seen = paths.resolve(document, path)
+            except paths.PathNotFound as exc:
+                problems.append(f"'{path}' missing ({exc.reason})")
+                continue
+            if seen != expected:
+                problems.append(f"'{path}' is {show(seen)}, expected {show(expected)}")
+    return problems
+
+
+def services_healthy(env: Environment, client_for: Callable[[str], Any]) -> None:
+    """Ask every service of the environment its health path and judge the answer by its ``health:`` expectation."""
+    __tracebackhide__ = True
+    rows, problems = [], []
+    for name, service in env.services.items():
+        exchange = client_for(name).request("GET", service.health.path, follow_redirects=service.health.follow_redirects)
+        found = health_problems(exchange, service.health)
+        rows.append({"service": name, "url": exchange.url, "status": exchange.status,
+                     "ms": round(exchange.elapsed_ms), "verdict": "healthy" if not found else "; ".join(found)})
+        if found:
+            problems.append(f"'{name}' at {exchange.url}: {'; '.join(found)}")
+    every("health of every service", rows, problems, "every service healthy")
+
+
+RELEASE_VARIABLE = "POSTDEPLOY_RELEASE_VERSION"
+
+
+def expected_release(env: Environment, variables: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """The version that should be live and where it comes from: ``$POSTDEPLOY_RELEASE_VERSION`` (what a
+    pipeline knows; ``--release`` sets it too), else ``release.version`` of the environment file."""
+    __tracebackhide__ = True
+    value = (os.environ if variables is None else variables).get(RELEASE_VARIABLE, "").strip()
+    if value:
+        return value, f"${RELEASE_VARIABLE}"
+    release = env.section("release")
+    if release.version:
+        return str(release.version), "release.version"
+    raise Inconclusive(f"no expected release: set release.version in environment '{env.name}' or "
+                       f"${RELEASE_VARIABLE} (a pipeline knows the version it deploys)")
+
+
+def reported_version(exchange: Exchange, source: Any) -> str:
+    """The version a service reports: at a JSON path of its answer, in a header, or the whole body."""
+    __tracebackhide__ = True
+    where = asked(exchange)
+    if exchange.status != 200:
+        fail(f"expected service '{exchange.service}' to report its version at {where}, got {exchange.summary(120)}")
+    if source.header:
+        value = exchange.headers.get(source.header)
+        if value is None:
+            fail(f"expected service '{exchange.service}' to report its version in the header "
+                 f"'{source.header}' of {where}, but it is absent")
+        return value.strip()
+    if source.json_path:
+        return str(json_value(exchange, source.json_path))
+    return exchange.text.strip()
+
+
+def version_problem(service: str, seen: str, expected: str, origin: str, exchange: Exchange, source: Any) -> str | None:
+    if seen.strip().lstrip("vV") == expected.strip().lstrip("vV"):
+        return None
+    at = f"header '{source.header}'" if source.header else f"'{source.json_path}'" if source.json_path else "the body"
+    return (f"expected release {expected} ({origin}) on service '{service}', got {seen[:60]!r} at {at} of "
+            f"{exchange.method} {path_of(exchange.url)}")
+
+
+def release_version(env: Environment, client_for: Callable[[str], Any]) -> None:
+    """Every service of ``release.services`` reports the expected release (:func:`expected_release`), on
+    each of its ``samples`` (fresh connections, to reach every instance)."""
+    __tracebackhide__ = True
+    expected, origin = expected_release(env)
+    sources = env.section("release").services
+    if not sources:
+        raise Inconclusive(f"environment '{env.name}' does not say where its services report their version "
+                           "(release.services: name -> path, json)")
+    rows, problems = [], []
+    for name, source in sources.items():
+        client = client_for(name)
+        for sample in range(source.samples):
+            fresh = [("Connection", "close")] if source.samples > 1 else []
+            exchange = client.request("GET", expand(env, source.path), headers=fresh, attach=sample == 0)
+            seen = reported_version(exchange, source)
+            problem = version_problem(name, seen, expected, origin, exchange, source)
+            rows.append({"service": name, "sample": sample + 1, "url": exchange.url, "version": seen,
+                         "expected": expected, "ok": problem is None})
+            if problem and problem not in problems:
+                problems.append(problem)
+    problems_first("version of every service", rows, problems, "answers")
