@@ -8,6 +8,9 @@ machines): an installed Chromium is used when Playwright's is missing, and
 Every context the suite opens (:func:`open_context`) is guarded by the environment's safety rules
 (:class:`RouteGuard`, ``postdeploy.safety``): a request with a method the environment forbids is aborted
 before it leaves the browser, and recorded, so that its scenario can say so.
+
+:func:`sign_in` is the browser's sign-in procedure (the login form, or a session placed in local storage or
+a cookie); the pytest fixtures that open the page are in :mod:`postdeploy.browser_fixtures`.
 """
 
 from __future__ import annotations
@@ -17,14 +20,21 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .checks import fail
+from .checks._base import path_of
 from .errors import EnvironmentProblem, UnsafeOperation
 from .redact import redact, redact_bytes
 from .safety import Guard, Refusal
+
+if TYPE_CHECKING:
+    from .environment import Environment
 
 LAUNCH_ARGS = (
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -61,7 +71,7 @@ def launch(playwright: Any, headless: bool = True) -> Any:
     executable = find_executable()
     try:
         return playwright.chromium.launch(executable_path=executable, headless=headless, args=list(LAUNCH_ARGS))
-    except Exception as exc:  # Playwright raises its own Error type; say what failed and how to fix it
+    except Exception as exc:  # noqa: BLE001 (Playwright raises its own Error type; say what failed and how to fix it)
         raise BrowserUnavailable(
             f"could not launch the browser {executable or '(Playwright bundled chromium)'}: {str(exc).splitlines()[0]}. "
             "Set POSTDEPLOY_BROWSER to a working Chromium binary."
@@ -120,7 +130,7 @@ class RouteGuard:
         request = route.request
         try:
             refused = self.guard.refusal(request.method, request.url)
-        except Exception as exc:  # fail closed: a request the guard could not decide on does not leave
+        except Exception as exc:  # noqa: BLE001 (fail closed: a request the guard could not decide on does not leave)
             refused = Refusal("method", request.method, request.url, None,
                               f"refused {request.method} {request.url}: the safety guard failed: {exc}")
         if refused is None:
@@ -243,3 +253,62 @@ def temp_trace_path() -> Path:
     handle, name = tempfile.mkstemp(prefix="postdeploy-trace-", suffix=".zip")
     os.close(handle)
     return Path(name)
+
+
+def sign_in(page: Any, watch: PageWatch, env: Environment, account: str, token_for: Callable[[str], str]) -> None:
+    """Reach a signed-in page the way ``browser.login`` says: through the login form by its labels (an error
+    the page shows fails at once, with what the page did), or by placing the session (``token_for(account)``)
+    in local storage or a cookie."""
+    __tracebackhide__ = True
+    login = env.browser.login
+    acct = env.account(account)
+    if login.kind == "form":
+        page.goto(login.path)
+        page.get_by_label(login.username_label).fill(acct.username or "")
+        page.get_by_label(login.password_label).fill(acct.password or "")
+        visited: list[str] = []  # every main-frame navigation: a landing page that redirects on is still seen
+        page.on("framenavigated", lambda frame: visited.append(frame.url) if frame == page.main_frame else None)
+        page.get_by_role("button", name=login.submit).click()
+        _wait_for_sign_in(page, watch, login, account, env.browser.timeout_s, visited)
+        # let the landing page finish loading, so its requests are judged and not cut off by the next step
+        page.wait_for_load_state("networkidle")
+        return
+    token = token_for(account)
+    if login.kind == "local_storage":
+        page.goto("/")
+        page.evaluate("([k, v]) => window.localStorage.setItem(k, v)", [login.storage_key, token])
+    else:
+        page.context.add_cookies([{"name": login.storage_key, "value": token, "url": page.url or "/"}])
+
+
+def _wait_for_sign_in(page: Any, watch: PageWatch, login: Any, account: str, timeout_s: float,
+                      visited: list[str]) -> None:
+    """Wait until the form lets the account in; an error shown on the page fails at once, with what the page did.
+
+    Success is judged on every navigation since the click (``visited``), not on polling the current URL: a
+    landing page that sends the browser back to the login page must still count as reached, so that the
+    next step (the page path) names what went wrong.
+    """
+    __tracebackhide__ = True
+    target = login.success_path
+    deadline = time.monotonic() + timeout_s
+    alert = page.get_by_role("alert")
+    shown = ""
+
+    def arrived(url: str) -> bool:
+        path = path_of(url)
+        return (path == target) if target else (path != login.path)
+
+    while time.monotonic() < deadline:
+        if any(arrived(url) for url in [*visited, page.url]):
+            return
+        if alert.count() and alert.first.is_visible():
+            shown = alert.first.inner_text().strip()
+            if shown:
+                break
+        page.wait_for_timeout(100)
+    seen = f"the page shows {shown!r}" if shown else f"no error shown after {timeout_s:g} s"
+    context = [f"failed requests: {'; '.join(watch.failed_requests)}"] if watch.failed_requests else []
+    context += [f"console errors: {'; '.join(watch.console_errors)}"] if watch.console_errors else []
+    fail(f"expected sign-in as '{account}' to leave {login.path}{' for ' + target if target else ''}, "
+         f"still at {path_of(page.url)}: {seen}" + (f" ({'; '.join(context)})" if context else ""))
