@@ -16,6 +16,8 @@ from postdeploy.families import Family, FamilyError, Registry, _registry
 ROOT = Path(__file__).resolve().parents[2]
 BUILTIN = {"smoke", "browser", "mutating", "data_integrity", "backward_compatibility", "rate_limit",
            "email_delivery", "release_health", "security"}
+SMOKE_STEPS = tuple(f"postdeploy.steps.{name}" for name in (
+    "requests", "responses", "health", "identities", "routes", "exposure", "cors", "assets", "metrics", "browser"))
 
 
 def family_file(root: Path, stem: str, name: str, extra: str = "") -> Path:
@@ -48,11 +50,11 @@ def entry_point(monkeypatch, tmp_path):
 def test_the_builtin_families(no_entry_points, tmp_path):
     registry = families.discover(tmp_path)
     assert {f.name for f in registry} == BUILTIN
-    assert registry.step_modules() == ("steps.http", "steps.browser")
+    assert registry["smoke"].step_modules == SMOKE_STEPS  # the step language ships with the library
     assert registry["data_integrity"].requires == ("database",)
     assert registry["email_delivery"].requires == ("mailbox",)
     assert registry.entry("smoke").source == "postdeploy.families.smoke"
-    assert families.step_modules(tmp_path) == ["steps.http", "steps.browser"]
+    assert families.step_modules(tmp_path) == list(registry.step_modules())
     # database, mailbox and rate_limits are typed in environment.py; release health and security add their own
     added = set(registry.environment_model.model_fields) - set(environment.Environment.model_fields)
     assert added == {"prometheus", "logs", "tls"}
@@ -61,7 +63,7 @@ def test_the_builtin_families(no_entry_points, tmp_path):
 def test_order_is_package_then_entry_points_then_the_project(entry_point, tmp_path):
     entry_point("ext_family", "from postdeploy.families import Family\n"
                 "FAMILIES = [Family(name='ext_a', description='a', step_modules=('ext_steps',)),\n"
-                "            Family(name='ext_b', description='b', step_modules=('steps.http',))]\n", "ext_family")
+                "            Family(name='ext_b', description='b', step_modules=('postdeploy.steps.cors',))]\n", "ext_family")
     family_file(tmp_path, "zeta", "zeta")
     family_file(tmp_path, "alpha", "alpha")
     family_file(tmp_path, "_helper", "not_a_family")  # a private helper module: not a declaration
@@ -72,7 +74,9 @@ def test_order_is_package_then_entry_points_then_the_project(entry_point, tmp_pa
     assert names[len(BUILTIN):] == ["ext_a", "ext_b", "alpha", "zeta"]
     assert registry.entry("ext_a").source == "the entry point 'ext_family = ext_family'"
     assert registry.entry("alpha").source == str(tmp_path / "families" / "alpha.py")
-    assert registry.step_modules() == ("steps.http", "steps.browser", "ext_steps")  # each module once
+    builtin_steps = Registry(families.builtin()).step_modules()
+    assert "postdeploy.steps.cors" in builtin_steps
+    assert registry.step_modules() == (*builtin_steps, "ext_steps")  # each module once
     assert "not_a_family" not in names
 
 

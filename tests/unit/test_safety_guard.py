@@ -319,7 +319,7 @@ import zipfile
 
 import pytest
 
-pytest_plugins = ["postdeploy.plugin", "steps.browser"]
+pytest_plugins = ["postdeploy.plugin", "postdeploy.steps.browser"]
 
 API = "http://api.test"
 BUTTONS = {  # what each button makes the page send, and when

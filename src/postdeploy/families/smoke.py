@@ -6,5 +6,8 @@ from ._family import Family
 FAMILY = Family(
     name="smoke",
     description="post-deploy smoke checks: services up, login, pages, headers, configuration",
-    step_modules=("steps.http", "steps.browser"),
+    step_modules=("postdeploy.steps.requests", "postdeploy.steps.responses", "postdeploy.steps.health",
+                  "postdeploy.steps.identities", "postdeploy.steps.routes", "postdeploy.steps.exposure",
+                  "postdeploy.steps.cors", "postdeploy.steps.assets", "postdeploy.steps.metrics",
+                  "postdeploy.steps.browser"),
 )
