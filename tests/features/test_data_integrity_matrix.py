@@ -228,3 +228,78 @@ def test_checks_through_a_role_that_may_write_still_write_nothing(dsns):
         health.check_no_blocking(db)
     time.sleep(0.5)
     assert writes(dsns["admin"]) == before
+
+
+# ---- the migration tools, each from a table as the tool writes it ---------------------------------------------
+
+TOOLS = {
+    "golang-migrate": ("schema_migrations", "CREATE TABLE {t} (version bigint PRIMARY KEY, dirty boolean NOT NULL)",
+                       "INSERT INTO {t} VALUES (20240105, false)", "20240105", ""),
+    "Rails": ("schema_migrations", "CREATE TABLE {t} (version varchar PRIMARY KEY)",
+              "INSERT INTO {t} VALUES ('20240101120000'), ('20240105093000')", "20240105093000", ""),
+    "Alembic": ("alembic_version", "CREATE TABLE {t} (version_num varchar(32) PRIMARY KEY)",
+                "INSERT INTO {t} VALUES ('ae1027a6acf')", "ae1027a6acf", ""),
+    "Flyway": ("flyway_schema_history",
+               ("CREATE TABLE {t} (installed_rank int PRIMARY KEY, version varchar(50), description varchar(200), "
+               "type varchar(20), script varchar(1000), checksum int, installed_by varchar(100), "
+               "installed_on timestamp DEFAULT now(), execution_time int, success boolean)"),
+               ("INSERT INTO {t} (installed_rank, version, description, type, script, success) VALUES "
+               "(1, '1', 'init', 'SQL', 'V1__init.sql', true), (2, '2.4', 'orders', 'SQL', 'V2_4__orders.sql', true), "
+               "(3, '2.5', 'broken', 'SQL', 'V2_5__broken.sql', false)"), "2.4", "migration 2.5 (broken) failed"),
+    "Prisma": ("_prisma_migrations",
+               ("CREATE TABLE {t} (id varchar(36) PRIMARY KEY, checksum varchar(64), finished_at timestamptz, "
+               "migration_name varchar(255), logs text, rolled_back_at timestamptz, started_at timestamptz "
+               "DEFAULT now(), applied_steps_count int DEFAULT 0)"),
+               ("INSERT INTO {t} (id, migration_name, finished_at) VALUES ('a', '20240101_init', now()), "
+               "('b', '20240102_orders', now()), ('c', '20240103_half', NULL)"), "20240102_orders",
+               "migration 20240103_half started at"),
+    "Django": ("django_migrations", ("CREATE TABLE {t} (id serial PRIMARY KEY, app varchar(255), name varchar(255), "
+               "applied timestamptz)"), ("INSERT INTO {t} (app, name, applied) VALUES "
+               "('orders', '0001_initial', now() - interval '1 day'), ('orders', '0002_paid_at', now())"),
+               "orders.0002_paid_at", ""),
+    "node-pg-migrate": ("pgmigrations", "CREATE TABLE {t} (id serial PRIMARY KEY, name varchar(255), run_on timestamp)",
+                        ("INSERT INTO {t} (name, run_on) VALUES ('1700000000000_init', now() - interval '1 day'), "
+                        "('1700000000001_orders', now())"), "1700000000001_orders", ""),
+    "Knex": ("knex_migrations", ("CREATE TABLE {t} (id serial PRIMARY KEY, name varchar(255), batch int, "
+             "migration_time timestamptz)"), ("INSERT INTO {t} (name, batch) VALUES ('20240101_init.js', 1), "
+             "('20240102_orders.js', 2)"), "20240102_orders.js", ""),
+}
+
+
+@pytest.fixture(scope="module")
+def tool_tables(dsns) -> Iterator[str]:
+    """A schema per tool holding its migration table, readable by the read-only role; dropped afterwards."""
+    prefix = f"pdmig_{os.getpid()}"
+    with psycopg.connect(dsns["admin"], autocommit=True) as conn:
+        for n, (table, create, insert, _, _) in enumerate(TOOLS.values()):
+            name = f"{prefix}_{n}.{table}"
+            conn.execute(f"CREATE SCHEMA {prefix}_{n}")
+            conn.execute(create.format(t=name))
+            conn.execute(insert.format(t=name))
+            conn.execute(f"GRANT USAGE ON SCHEMA {prefix}_{n} TO postdeploy_readonly")
+            conn.execute(f"GRANT SELECT ON {name} TO postdeploy_readonly")
+    yield prefix
+    with psycopg.connect(dsns["admin"], autocommit=True) as conn:
+        for n in range(len(TOOLS)):
+            conn.execute(f"DROP SCHEMA {prefix}_{n} CASCADE")
+
+
+@pytest.mark.parametrize("tool", list(TOOLS))
+def test_each_migration_tool_is_recognised_from_its_table(dsns, tool_tables, tool):
+    from postdeploy.database import Migrations, migrations
+
+    n = list(TOOLS).index(tool)
+    table, _, _, version, problem = TOOLS[tool]
+    settings = Migrations(table=f"{tool_tables}_{n}.{table}")
+    with ReadOnlySession(Database(dsn=dsns["readonly"])) as db:
+        found = migrations.applied(db, settings)
+        assert (found.tool, found.version) == (tool, version)
+        assert (found.problems[0] if found.problems else "").startswith(problem)
+        if problem:
+            with pytest.raises(CheckFailed, match=rf"^migrations \({tool}, table .*\): expected version {version} "
+                                                  rf"applied cleanly, found {re.escape(problem)}"):
+                migrations.check_version(db, version, settings)
+        else:
+            migrations.check_version(db, version, settings)
+            with pytest.raises(CheckFailed, match=rf"^migrations \({tool}, .*expected version 999, found version"):
+                migrations.check_version(db, "999", settings)
