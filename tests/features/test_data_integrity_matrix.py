@@ -303,3 +303,17 @@ def test_each_migration_tool_is_recognised_from_its_table(dsns, tool_tables, too
             migrations.check_version(db, version, settings)
             with pytest.raises(CheckFailed, match=rf"^migrations \({tool}, .*expected version 999, found version"):
                 migrations.check_version(db, "999", settings)
+
+
+def test_an_unreachable_database_is_one_environment_error_without_its_password(sandbox, tmp_path):
+    env_dir = tmp_path / "environments"
+    env_dir.mkdir()
+    text = (ROOT / "environments" / "local.yaml").read_text()
+    (env_dir / "local.yaml").write_text(text.replace("dsn: ${SANDBOX_DATABASE_DSN}",
+                                                     "dsn: postgresql://reader:pw-s3cret@127.0.0.1:9/platform"))
+    run = run_features(sandbox, tmp_path / "reports", "--env=local", "-m", "data_integrity", env_dir=env_dir)
+    assert run.outcomes and {o.verdict for o in run.details.values()} == {"environment_error"}, run.output[-3000:]
+    assert all("could not connect to the database platform on 127.0.0.1:9" in o.message
+               for o in run.details.values()), run.output[-3000:]
+    assert f"{len(run.outcomes)} scenarios (" in run.output and "s3cret" not in run.output
+    assert run.returncode == 8

@@ -36,10 +36,16 @@ def _column(datatable: list[list[str]], *names: str) -> list[str]:
 
 @pytest.fixture(scope="session")
 def database_session(env: Environment, run_id: str) -> Iterator[ReadOnlySession]:
-    """One read-only session to the environment's ``database:`` for the run (per worker), closed at its end."""
+    """One read-only session to the environment's ``database:`` for the run (per worker), closed at its end.
+
+    It connects here, once: a database that cannot be reached is one environment error, raised again (not
+    retried, not waited on again) for every scenario that needs it."""
     session = ReadOnlySession(env.section("database"), run_id=run_id, guard=guard_for(env))
-    yield session
-    session.close()
+    try:
+        session.connection()
+        yield session
+    finally:
+        session.close()
 
 
 @pytest.fixture(scope="session")
