@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import SuiteError
+from ..errors import SuiteError, UnsafeOperation
+from ..redact import redact
+from ..sql import refusal
 from ._query import (
     EVIDENCE_ROWS,
     expression,
@@ -122,6 +124,10 @@ def check_no_rows(session: ReadOnlySession, sql: str, title: str = "query") -> N
     body = sql.strip().rstrip(";").strip()
     if not body:
         raise SuiteError("the query that must return no rows is empty")
+    why = refusal(body)  # judged as written, before it is wrapped to count its rows
+    if why:
+        raise UnsafeOperation(redact(f"refused to send the query to the database {session.where}: {why}.\n"
+                                     f"query: {' '.join(body.split())[:300]}"))
     result = query(session, title,
                    f"SELECT q.*, count(*) OVER () AS total_rows FROM (\n{body}\n) q LIMIT {EVIDENCE_ROWS}")
     if result.rows:
