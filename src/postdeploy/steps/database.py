@@ -114,8 +114,7 @@ def _(database_session: ReadOnlySession, index: str) -> None:
     schema.check_named_index(database_session, index)
 
 
-@then(parsers.re(r'the table "(?P<table>[^"]+)" has a (?P<kind>primary key|unique|check|exclusion) constraint '
-                 r'on "(?P<columns>[^"]+)"'))
+@then(parsers.parse('the table "{table}" has a {kind} constraint on "{columns}"'))
 def _(database_session: ReadOnlySession, table: str, kind: str, columns: str) -> None:
     """Expect a validated constraint of that kind (primary key, unique, check, exclusion) on these columns (a check: whose definition holds this text); a unique index counts as a unique constraint.
 
