@@ -7,3 +7,6 @@ Feature: The database has headroom after the deployment
 
   Scenario: No session waits on another's lock
     Then no database session is blocked by another
+
+  Scenario: The platform's frequent queries read large tables through indexes
+    Then the plan of the query "payments_of_an_order" reads its large tables through indexes

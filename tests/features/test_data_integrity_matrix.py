@@ -207,6 +207,25 @@ def test_a_long_running_query_is_seen_by_a_role_that_may_see_it(dsns):
         sleeper.close()
 
 
+def test_a_large_table_read_through_its_index_passes_the_plan_check(dsns):
+    from faults.data_integrity import MANY_PAYMENTS
+
+    from postdeploy.database import plans
+
+    with psycopg.connect(dsns["admin"], autocommit=True) as admin:
+        admin.execute(MANY_PAYMENTS)
+        admin.execute("ANALYZE payments")
+        try:
+            with ReadOnlySession(Database(dsn=dsns["readonly"])) as db:
+                plans.check_uses_indexes(db, "SELECT id FROM payments WHERE order_id = "
+                                             "'00000000-0000-0000-0000-000000000000'", 10_000)
+                with pytest.raises(CheckFailed, match="found a sequential scan on public.payments"):
+                    plans.check_uses_indexes(db, "SELECT count(*) FROM payments WHERE amount_cents = 1", 10_000)
+        finally:
+            admin.execute("DELETE FROM payments WHERE transaction_id LIKE 'fault-plan-%'")
+            admin.execute("ANALYZE payments")
+
+
 def test_statement_times_without_pg_stat_statements_are_inconclusive_with_the_reason(dsns):
     with (ReadOnlySession(Database(dsn=dsns["readonly"])) as db,
           pytest.raises(Inconclusive, match="pg_stat_statements is not installed")):

@@ -42,6 +42,10 @@ class DataIntegrity(Section):
     row_counts: dict[str, Bounds] = Field(default_factory=dict)
     #: table -> the newest row's maximum age, in minutes (the column is named in the feature)
     freshness_minutes: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    #: named queries the application runs (reading SQL with literal values), for the query plan step
+    queries: dict[str, str] = Field(default_factory=dict)
+    #: a sequential scan on a table estimated above this many rows is a defect in a query's plan
+    seq_scan_max_rows: int = Field(default=10_000, ge=0)
     #: share of max_connections (and of pool_size) in use that fails the connections check
     max_connection_share: Share = 0.8
     #: the application's connection pool size, when it declares one

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from pytest_bdd import parsers, then
 
-from postdeploy.database import DataIntegrity, data, health, migrations, schema
+from postdeploy.database import DataIntegrity, data, health, migrations, plans, schema
 from postdeploy.environment import Environment
 from postdeploy.errors import SuiteError
 from postdeploy.safety import guard_for
@@ -274,6 +274,21 @@ def _(database_session: ReadOnlySession, docstring: str) -> None:
     Example: Then this query returns no rows:
     """
     data.check_no_rows(database_session, docstring)
+
+
+# ---- query plans ------------------------------------------------------------------------------------------------
+
+@then(parsers.parse('the plan of the query "{name}" reads its large tables through indexes'))
+def _(env: Environment, database_session: ReadOnlySession, data_expectations: DataIntegrity, name: str) -> None:
+    """``EXPLAIN`` (never ``ANALYZE``) the query ``data_integrity.queries.NAME`` and expect no sequential scan on a table estimated above ``data_integrity.seq_scan_max_rows`` rows; the plan is attached.
+
+    Example: Then the plan of the query "payments_of_an_order" reads its large tables through indexes
+    """
+    sql = data_expectations.queries.get(name)
+    if sql is None:
+        known = ", ".join(data_expectations.queries) or "none"
+        raise SuiteError(f"environment '{env.name}' has no data_integrity.queries entry {name!r} (it has: {known})")
+    plans.check_uses_indexes(database_session, sql, data_expectations.seq_scan_max_rows, name)
 
 
 # ---- health ---------------------------------------------------------------------------------------------------

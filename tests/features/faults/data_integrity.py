@@ -29,6 +29,7 @@ COUNTS = "test_the_configuration_and_the_accounts_are_there"
 FRESH = "test_inapp_notifications_are_recent"
 CONNECTIONS = "test_connections_in_use_leave_headroom"
 LOCKS = "test_no_session_waits_on_anothers_lock"
+PLANS = "test_the_platforms_frequent_queries_read_large_tables_through_indexes"
 
 MIGRATIONS_STEP = "Then the database migrations are at the expected version and clean"
 FUNCTIONS_STEP = "Then these functions exist:"
@@ -36,6 +37,9 @@ API_GRANTS_STEP = 'Then the role "api" has these privileges:'
 
 UNIQUE_INDEX = ("CREATE UNIQUE INDEX idx_notifications_transaction_type ON notifications "
                 "((metadata ->> 'transaction_id'), type) WHERE metadata ->> 'transaction_id' IS NOT NULL")
+#: 20 000 payments of one order: a table large enough for the planner to want an index
+MANY_PAYMENTS = ("INSERT INTO payments (order_id, transaction_id, amount_cents) SELECT (SELECT id FROM orders "
+                 "ORDER BY created_at LIMIT 1), 'fault-plan-' || n, 1 FROM generate_series(1, 20000) n")
 #: a notification the faults add, marked so that the undo finds it
 NOTIFICATION = ("INSERT INTO notifications (order_id, user_id, type, recipient_email, subject, metadata) "
                 "SELECT {order}, {user}, '{type}', 'legacy@example.com', 'fault', {metadata} "
@@ -204,6 +208,16 @@ FAULTS = [
                   "SELECT count(*) FROM notification_duplicates"),
         failures={LOCKS: Failure("Then no database session is blocked by another",
                                  "database locks: expected no blocked session, found 1")}),
+    DatabaseFault(
+        "plan_without_index", {},
+        why="payments grew to 20 000 rows and lost its index on order_id: the API's lookup scans the table.",
+        sql=(MANY_PAYMENTS, "DROP INDEX idx_payments_order_id", "ANALYZE payments"),
+        undo=("DELETE FROM payments WHERE transaction_id LIKE 'fault-plan-%'",
+              "CREATE INDEX idx_payments_order_id ON payments (order_id)", "ANALYZE payments"),
+        failures={PLANS: Failure('Then the plan of the query "payments_of_an_order" reads its large tables through '
+                                 'indexes', "query payments_of_an_order: expected its plan to read tables of more "
+                                            "than 10000 rows through an index, found a sequential scan on "
+                                            "public.payments")}),
     DatabaseFault(
         "connections_over_share", {},
         why="The environment allows 1% of max_connections in use, which the sandbox's own services exceed.",
