@@ -19,6 +19,9 @@ Feature: The data is intact after the deployment
       SELECT id, status, created_at FROM orders WHERE status = 'paid' AND paid_at IS NULL
       """
 
+  Scenario: Few notifications failed
+    Then the rows of "notifications" by "status" are within the environment's bounds
+
   Scenario: The configuration and the accounts are there
     Then the table "notification_configs" holds as many rows as the environment expects
     And the table "users" holds as many rows as the environment expects

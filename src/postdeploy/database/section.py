@@ -40,6 +40,8 @@ class DataIntegrity(Section):
     roles: dict[str, str] = Field(default_factory=dict)
     #: table -> how many rows it should hold
     row_counts: dict[str, Bounds] = Field(default_factory=dict)
+    #: table -> column -> value -> {min, max}: rows per value (notifications by status)
+    counts_by: dict[str, dict[str, dict[str, Bounds]]] = Field(default_factory=dict)
     #: table -> the newest row's maximum age, in minutes (the column is named in the feature)
     freshness_minutes: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     #: named queries the application runs (reading SQL with literal values), for the query plan step

@@ -267,6 +267,19 @@ def _(database_session: ReadOnlySession, table: str, column: str, datatable) -> 
     data.check_counts_by(database_session, table, column, bounds)
 
 
+@then(parsers.parse('the rows of "{table}" by "{column}" are within the environment\'s bounds'))
+def _(env: Environment, database_session: ReadOnlySession, data_expectations: DataIntegrity, table: str,
+      column: str) -> None:
+    """Expect the number of rows per value of the column within ``data_integrity.counts_by.TABLE.COLUMN`` (value: min, max).
+
+    Example: Then the rows of "notifications" by "status" are within the environment's bounds
+    """
+    bounds = data_expectations.counts_by.get(table, {}).get(column)
+    if not bounds:
+        raise SuiteError(f"environment '{env.name}' has no data_integrity.counts_by.{table}.{column} bounds")
+    data.check_counts_by(database_session, table, column, {value: (b.min, b.max) for value, b in bounds.items()})
+
+
 @then("this query returns no rows:")
 def _(database_session: ReadOnlySession, docstring: str) -> None:
     """Run the reading query of the doc string; every row it returns is a problem (the first rows and the count are shown).

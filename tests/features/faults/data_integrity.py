@@ -25,6 +25,7 @@ DUPLICATES = "test_no_payment_transaction_was_notified_twice"
 ORPHANS = "test_every_notification_of_a_payment_refers_to_a_recorded_payment"
 NULLS = "test_every_notification_belongs_to_a_user"
 PAID = "test_paid_orders_carry_their_payment_time"
+FAILED = "test_few_notifications_failed"
 COUNTS = "test_the_configuration_and_the_accounts_are_there"
 FRESH = "test_inapp_notifications_are_recent"
 CONNECTIONS = "test_connections_in_use_leave_headroom"
@@ -187,6 +188,15 @@ FAULTS = [
         failures={PAID: Failure("Then this query returns no rows:",
                                 "query: expected no rows from `SELECT id, status, created_at FROM orders WHERE "
                                 "status = 'paid' AND paid_at IS NULL`, found 1")}),
+    DatabaseFault(
+        "failed_notifications", {}, why="Six receipts failed to send (SMTP down after the deploy).",
+        sql=(("INSERT INTO notifications (user_id, type, recipient_email, subject, status, metadata) "
+             "SELECT id, 'customer', email, 'fault', 'failed', '{\"fault\": \"failed\"}' FROM users, "
+             "generate_series(1, 5) WHERE email = 'legacy@example.com'"),),
+        undo=("DELETE FROM notifications WHERE metadata ->> 'fault' = 'failed'",),
+        failures={FAILED: Failure('Then the rows of "notifications" by "status" are within the environment\'s '
+                                  'bounds', "notifications: expected rows by status within bounds, found status = "
+                                            "failed: expected between 0 and 5, found 6")}),
     DatabaseFault(
         "second_configuration", {}, why="notification_configs holds two rows (its one-row check dropped).",
         sql=("ALTER TABLE notification_configs DROP CONSTRAINT notification_configs_id_check",
