@@ -226,6 +226,11 @@ def test_a_large_table_read_through_its_index_passes_the_plan_check(dsns):
             admin.execute("ANALYZE payments")
 
 
+def test_a_primary_without_replicas_has_no_replication_lag(dsns):
+    with ReadOnlySession(Database(dsn=dsns["readonly"])) as db:
+        assert health.check_replication_lag(db, 30) is None
+
+
 def test_statement_times_without_pg_stat_statements_are_inconclusive_with_the_reason(dsns):
     with (ReadOnlySession(Database(dsn=dsns["readonly"])) as db,
           pytest.raises(Inconclusive, match="pg_stat_statements is not installed")):

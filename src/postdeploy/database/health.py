@@ -116,3 +116,36 @@ def check_statement_times(session: ReadOnlySession, max_mean_ms: float, pattern:
         fail(f"statement times: expected every mean under {max_mean_ms:g} ms, found {first['total']} statement(s) "
              f"above, the slowest {first['mean_ms']} ms over {first['calls']} calls: {first['query'][:80]}",
              rows_text(result))
+
+
+def check_replication_lag(session: ReadOnlySession, max_seconds: float) -> float | None:
+    """Replicas are at most ``max_seconds`` behind. On a primary: ``pg_stat_replication``'s ``replay_lag`` of each
+    replica (no replica: nothing to check, None). On a replica: the age of the last transaction it replayed (which
+    also grows while the primary writes nothing). Returns the largest lag seen, in seconds."""
+    __tracebackhide__ = True
+    replica = query(session, "is this a replica", "SELECT pg_is_in_recovery()").scalar()
+    if replica:
+        lag = query(session, "replay lag of this replica",
+                    "SELECT extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8").scalar()
+        if lag is None:
+            raise Inconclusive("inconclusive: this replica has replayed no transaction yet, so its lag is unknown")
+        if lag > max_seconds:
+            fail(f"replication: expected this replica at most {max_seconds:g} s behind, found {lag:.1f} s since the "
+                 "last replayed transaction")
+        return lag
+    result = query(session, "replicas and their lag",
+                   "SELECT application_name, client_addr::text, state, "
+                   "extract(epoch FROM replay_lag)::float8 AS replay_lag_s FROM pg_stat_replication ORDER BY 4 DESC "
+                   "NULLS LAST")
+    if not result.rows:
+        return None
+    rows = result.dicts()
+    if all(r["state"] is None for r in rows):
+        raise Inconclusive(f"inconclusive: {len(rows)} replica(s) stream from this server, but the role of "
+                           "database.dsn cannot see their lag; grant it pg_monitor")
+    behind = [r for r in rows if (r["replay_lag_s"] or 0) > max_seconds]
+    if behind:
+        first = behind[0]
+        fail(f"replication: expected every replica at most {max_seconds:g} s behind, found {len(behind)} behind, "
+             f"{first['application_name'] or first['client_addr']} by {first['replay_lag_s']:.1f} s", rows_text(result))
+    return max((r["replay_lag_s"] or 0.0) for r in rows)

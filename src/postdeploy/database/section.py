@@ -54,6 +54,8 @@ class DataIntegrity(Section):
     pool_size: int | None = Field(default=None, gt=0)
     #: a statement running longer than this is a defect
     long_running_query_s: Annotated[float, Field(gt=0)] = 300
+    #: a replica further behind than this is a defect
+    replication_lag_s: Annotated[float, Field(gt=0)] = 30
     #: a pg_stat_statements mean above this is a defect
     slow_query_mean_ms: Annotated[float, Field(gt=0)] = 500
 

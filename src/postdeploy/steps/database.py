@@ -340,3 +340,12 @@ def _(database_session: ReadOnlySession, data_expectations: DataIntegrity) -> No
     Example: Then database statements are faster on average than expected
     """
     health.check_statement_times(database_session, data_expectations.slow_query_mean_ms)
+
+
+@then("database replicas are not further behind than expected")
+def _(database_session: ReadOnlySession, data_expectations: DataIntegrity) -> None:
+    """Expect every replica at most ``data_integrity.replication_lag_s`` behind (on a primary: ``pg_stat_replication``; on a replica: the age of its last replayed transaction). A server without replicas passes.
+
+    Example: Then database replicas are not further behind than expected
+    """
+    health.check_replication_lag(database_session, data_expectations.replication_lag_s)
