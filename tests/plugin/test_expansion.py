@@ -74,24 +74,18 @@ def target():
 
 
 @pytest.fixture(params=[[], ["-n", "2"]], ids=["one-process", "xdist"])
-def run(request, pytester: pytest.Pytester, target, monkeypatch):
+def run(request, bdd_project, target, monkeypatch):
     url, seen = target
     monkeypatch.setenv("POSTDEPLOY_TEST_API_KEY", SECRET)
-    pytester.makeconftest('pytest_plugins = ["postdeploy.plugin", "steps.http"]')
-    pytester.makeini("[pytest]\naddopts = --strict-markers -p no:cacheprovider -p no:hypothesispytest\n")
-    features = pytester.mkdir("features")
-    features.joinpath("placeholders.feature").write_text(FEATURE)
-    features.joinpath("test_scenarios.py").write_text("from pytest_bdd import scenarios\nscenarios('.')\n")
-    envs = pytester.mkdir("environments")
-    envs.joinpath("dev.yaml").write_text(
+    bdd_project.feature("placeholders.feature", FEATURE)
+    dev = bdd_project.environment_file("dev",
         "safety: {read_only: false}\n"
         f"services:\n  api: {{base_url: '{url}'}}\n"
         "values:\n  orders_path: /orders\n  customer: c-42\n  note: first order\n  tenant: acme\n"
         "  item_path: /items/7\n"
         "secrets:\n  api_key: '${POSTDEPLOY_TEST_API_KEY}'\n")
-    result = pytester.runpytest_subprocess("features", "--env=dev", f"--env-dir={envs}", "-rA", *request.param)
-    results = [json.loads(p.read_text()) for p in (pytester.path / "reports" / "allure-results").glob("*-result.json")]
-    return result, seen, {r["name"]: r for r in results}, pytester.path / "reports"
+    result = bdd_project.runpytest(dev, "-rA", *request.param)
+    return result, seen, bdd_project.allure_results(), bdd_project.reports
 
 
 def test_arguments_cells_and_doc_strings_reach_the_target_expanded(run):

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from postdeploy import families
+
 ROOT = Path(__file__).resolve().parents[2]
 
 TOY_FAMILY = '''\
@@ -119,7 +121,8 @@ def test_the_toy_family_runs_on_xdist_workers_too(project):
 def test_the_step_catalogue_lists_the_toy_step(project):
     result = project.run(sys.executable, "-m", "postdeploy.cli", "steps")  # `postdeploy steps`, in the project
     assert result.ret == 0, result.stderr.str()
-    result.stdout.fnmatch_lines(["== steps.http ==", "*", "== toy_steps ==", 'Then the toy greeting is "{text}"    [text]',
+    first = families.Registry(families.builtin())["smoke"].step_modules[0]  # steps.http, or where the family moved it
+    result.stdout.fnmatch_lines([f"== {first} ==", "*", "== toy_steps ==", 'Then the toy greeting is "{text}"    [text]',
                                  "    The toy section of the environment greets with ``text``.",
                                  '    e.g. Then the toy greeting is "hello"'], consecutive=False)
 

@@ -270,19 +270,16 @@ def test_a_signal_while_the_private_sandbox_starts_stops_what_had_started(run):
 
 
 @pytest.fixture
-def stale(pytester: pytest.Pytester):
+def stale(bdd_project):
     """A project whose reports/ holds a previous run's complete, green results."""
-    pytester.makeconftest('pytest_plugins = ["postdeploy.plugin"]')
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
-    envs = pytester.mkdir("environments")
-    envs.joinpath("dev.yaml").write_text("services:\n  api: {base_url: 'http://127.0.0.1:9'}\n")
-    envs.joinpath("secret.yaml").write_text("services:\n  api: {base_url: '${POSTDEPLOY_TEST_UNSET_URL}'}\n")
-    results = pytester.path / "reports" / "allure-results"
+    pytester, results = bdd_project.pytester, bdd_project.results
+    bdd_project.environment_file("dev", "services:\n  api: {base_url: 'http://127.0.0.1:9'}\n")
+    bdd_project.environment_file("secret", "services:\n  api: {base_url: '${POSTDEPLOY_TEST_UNSET_URL}'}\n")
     results.mkdir(parents=True)
     results.joinpath("0a-result.json").write_text(json.dumps({"name": "old", "status": "passed"}))
     runmarker.start(results, run_id="old-run", environment="dev")
     runmarker.finish(results, exitstatus=0)
-    junit = pytester.path / "reports" / "junit.xml"
+    junit = bdd_project.reports / "junit.xml"
     junit.write_text('<testsuites><testsuite name="pytest" tests="1"/></testsuites>')
     return pytester, results, junit
 
@@ -290,7 +287,7 @@ def stale(pytester: pytest.Pytester):
 @pytest.mark.parametrize("args", [["--env=stagin"], ["--env=secret"]], ids=["unknown-env", "missing-variable"])
 def test_a_usage_error_leaves_no_stale_results(stale, args, capsys):
     pytester, results, junit = stale
-    assert report.runmarker.incomplete_reason(results) is None  # a report would have been built from them
+    assert runmarker.incomplete_reason(results) is None  # a report would have been built from them
     result = pytester.runpytest_subprocess(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert not junit.exists()

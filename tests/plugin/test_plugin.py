@@ -61,31 +61,20 @@ def target_url():
     server.shutdown()
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def project(pytester: pytest.Pytester, target_url: str):
-    pytester.makeconftest('pytest_plugins = ["postdeploy.plugin", "steps.http"]')
-    pytester.makeini("[pytest]\naddopts = --strict-markers -p no:cacheprovider\n")
-    pytester.mkdir("features")
-    pytester.path.joinpath("features", "tiny.feature").write_text(FEATURE)
-    pytester.path.joinpath("features", "test_scenarios.py").write_text("from pytest_bdd import scenarios\nscenarios('.')\n")
-    envs = pytester.mkdir("environments")
+def project(bdd_project, target_url: str) -> pytest.Pytester:
+    bdd_project.feature("tiny.feature", FEATURE)
 
     def environment(name: str, *, read_only: bool, worker_url: str | None = None) -> None:
-        envs.joinpath(f"{name}.yaml").write_text(
+        bdd_project.environment_file(name,
             f"safety: {{read_only: {str(read_only).lower()}}}\n"
             f"services:\n  api: {{base_url: '{target_url}'}}\n  worker: {{base_url: '{worker_url or target_url}'}}\n"
         )
 
     environment("dev", read_only=False)
     environment("prod", read_only=True)
-    environment("broken", read_only=False, worker_url=f"http://127.0.0.1:{closed_port()}")
-    return pytester
+    environment("broken", read_only=False, worker_url=f"http://127.0.0.1:{bdd_project.closed_port()}")
+    return bdd_project.pytester
 
 
 def test_features_need_an_environment(project):
@@ -163,10 +152,9 @@ def test_undeclared_tag_fails_instead_of_selecting_nothing(project):
     result.stdout.fnmatch_lines(["*'smok' not found in `markers` configuration option*"])
 
 
-def test_playwright_is_not_imported_when_no_browser_scenario_runs(project):
-    project.makeconftest(
+def test_playwright_is_not_imported_when_no_browser_scenario_runs(project, bdd_project):
+    bdd_project.write_conftest(  # the browser steps are registered, as they are in every project
         'import sys\n'
-        'pytest_plugins = ["postdeploy.plugin", "steps.http", "steps.browser"]\n'
         'def pytest_sessionfinish(session):\n'
         '    print("PLAYWRIGHT_IMPORTED=%s" % any(m.startswith("playwright") for m in sys.modules))\n'
     )

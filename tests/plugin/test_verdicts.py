@@ -15,7 +15,6 @@ import re
 import resource
 import socket
 import ssl
-import textwrap
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -30,7 +29,6 @@ import trustme  # imported before pytester snapshots sys.modules: cryptography's
 
 from postdeploy import plugin, verdicts
 
-SCENARIOS_MODULE = "from pytest_bdd import scenarios\nfrom postdeploy.binding import feature_files\nscenarios(*feature_files(\".\"))\n"
 HUNG_S = 20.0  # how long a hung route holds a request (released at teardown): far beyond the 2 s timeout
 
 
@@ -109,12 +107,6 @@ def serve():
         server.release.set()
         server.shutdown()
         server.server_close()
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -224,13 +216,10 @@ def cpu_stall_us() -> int | None:
 
 
 class Project:
-    def __init__(self, pytester: pytest.Pytester) -> None:
-        self.pytester = pytester
-        pytester.makeconftest('pytest_plugins = ["postdeploy.plugin", "steps.http"]')
-        pytester.makeini("[pytest]\naddopts = --strict-markers -p no:cacheprovider -p no:hypothesispytest\n")
-        self.features = pytester.mkdir("features")
-        self.features.joinpath("test_scenarios.py").write_text(SCENARIOS_MODULE)
-        self.environments = pytester.mkdir("environments")
+    """The shared throwaway project (conftest.py), with environments built from service URLs and runs read back."""
+
+    def __init__(self, base) -> None:
+        self.base, self.features = base, base.features
 
     def environment(self, services: dict[str, str], *, name: str = "target", timeout_s: float = 2,
                     read_only: bool = True, rate_limit_wait_s: float | None = None, verify_tls: bool = True) -> str:
@@ -239,31 +228,29 @@ class Project:
             safety += f", rate_limit_wait_s: {rate_limit_wait_s:g}"
         lines = [f"timeout_s: {timeout_s:g}", f"safety: {{{safety}}}", "services:"]
         lines += [f"  {svc}: {{base_url: '{url}', verify_tls: {str(verify_tls).lower()}}}" for svc, url in services.items()]
-        self.environments.joinpath(f"{name}.yaml").write_text("\n".join(lines) + "\n")
-        return name
+        return self.base.environment_file(name, "\n".join(lines) + "\n")
 
     def feature(self, name: str, text: str) -> None:
-        self.features.joinpath(name).write_text(textwrap.dedent(text))
+        self.base.feature(name, text)
 
     def run(self, env: str, *args: str, timeout: float = 90) -> Run:
         before, stall = resource.getrusage(resource.RUSAGE_CHILDREN), cpu_stall_us()
         started = time.monotonic()
-        result = self.pytester.runpytest_subprocess(  # --env-dir: never a $POSTDEPLOY_ENV_DIR of the outer run
-            "features", f"--env={env}", f"--env-dir={self.environments}", "-rA", *args, timeout=timeout)
+        result = self.base.runpytest(env, "-rA", *args, timeout=timeout)
         seconds = time.monotonic() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         stalled = None if stall is None else round(((cpu_stall_us() or stall) - stall) / 1e6, 1)
         output = result.stdout.str() + "\n" + result.stderr.str()
-        cases = junit_cases(self.pytester.path / "reports" / "junit.xml")
+        cases = junit_cases(self.base.reports / "junit.xml")
         for case in cases.values():  # every test case carries exactly one verdict
             assert [k for k, _ in case.properties].count("verdict") == 1, (case, output)
         return Run(int(result.ret), output, seconds, cpu, stalled, cases)
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester) -> Project:
-    return Project(pytester)
+def project(bdd_project) -> Project:
+    return Project(bdd_project)
 
 
 HEALTH_FEATURE = """\
@@ -322,7 +309,8 @@ def assert_environment_errors(run: Run, services: list[str], seen: str) -> None:
     pytest.param(("-n", "2"), 4, id="n2"),
 ])
 def test_dead_target_is_an_environment_error_whatever_is_selected(project, selection, selected):
-    env = project.environment({"api": f"http://127.0.0.1:{closed_port()}", "worker": f"http://127.0.0.1:{closed_port()}"})
+    env = project.environment({"api": f"http://127.0.0.1:{project.base.closed_port()}",
+                               "worker": f"http://127.0.0.1:{project.base.closed_port()}"})
     project.feature("smoke.feature", SMOKE_FEATURE)
     run = project.run(env, *selection)
     assert_environment_errors(run, ["api", "worker"], "ConnectError")
@@ -475,7 +463,7 @@ def test_429_with_retry_after_is_retried_once_and_passes(project, serve, paralle
     assert target.hits["/api/v1/profile"] == 2, dict(target.hits)
     # the request count per service (the retry included) is printed and in the report, from xdist workers too
     assert re.search(r"^requests sent: api=2$", run.output, re.MULTILINE), run.output
-    properties = (project.pytester.path / "reports" / "allure-results" / "environment.properties").read_text()
+    properties = (project.base.results / "environment.properties").read_text()
     assert "requests.api=2\n" in properties, properties
 
 
