@@ -285,8 +285,9 @@ TOOLS = {
                         ("INSERT INTO {t} (name, run_on) VALUES ('1700000000000_init', now() - interval '1 day'), "
                         "('1700000000001_orders', now())"), "1700000000001_orders", ""),
     "Knex": ("knex_migrations", ("CREATE TABLE {t} (id serial PRIMARY KEY, name varchar(255), batch int, "
-             "migration_time timestamptz)"), ("INSERT INTO {t} (name, batch) VALUES ('20240101_init.js', 1), "
-             "('20240102_orders.js', 2)"), "20240102_orders.js", ""),
+             "migration_time timestamptz); CREATE TABLE {t}_lock (index serial PRIMARY KEY, is_locked int)"),
+             ("INSERT INTO {t} (name, batch) VALUES ('20240101_init.js', 1), ('20240102_orders.js', 2); "
+              "INSERT INTO {t}_lock (is_locked) VALUES (1)"), "20240102_orders.js", "knex_migrations_lock is held"),
 }
 
 
@@ -301,7 +302,7 @@ def tool_tables(dsns) -> Iterator[str]:
             conn.execute(create.format(t=name))
             conn.execute(insert.format(t=name))
             conn.execute(f"GRANT USAGE ON SCHEMA {prefix}_{n} TO postdeploy_readonly")
-            conn.execute(f"GRANT SELECT ON {name} TO postdeploy_readonly")
+            conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {prefix}_{n} TO postdeploy_readonly")
     yield prefix
     with psycopg.connect(dsns["admin"], autocommit=True) as conn:
         for n in range(len(TOOLS)):

@@ -117,7 +117,8 @@ def applied(session: ReadOnlySession, settings: Migrations | None = None) -> App
         return Applied("node-pg-migrate", name, version)
     if base == "knex_migrations":
         version = query(session, "Knex version", f"SELECT name FROM {name} ORDER BY id DESC LIMIT 1").scalar()
-        lock = relation_or_none(session, table.rsplit(".", 1)[0] + "_lock" if "." in table else "knex_migrations_lock")
+        schema_prefix = table.rsplit(".", 1)[0] + "." if "." in table else ""
+        lock = relation_or_none(session, schema_prefix + "knex_migrations_lock")
         locked = lock is not None and bool(query(session, "Knex lock", f"SELECT 1 FROM {lock} WHERE is_locked = 1").rows)
         return Applied("Knex", name, version, ("knex_migrations_lock is held (a migration is running or died)",)
                        if locked else ())
