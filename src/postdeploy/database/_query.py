@@ -70,7 +70,8 @@ def query(session: ReadOnlySession, title: str, sql: str, params: Sequence[Any] 
           *, attach_rows: bool = True) -> Result:
     """Run one reading query and attach its SQL, parameters and (the first rows of) its result."""
     result = session.query(sql, params)
-    shown = ", ".join(repr(p) for p in params) if isinstance(params, (list, tuple)) else repr(params or {})
+    shown = (", ".join(repr(p) for p in params) if isinstance(params, (list, tuple)) else repr(params)) \
+        if params else "(none)"
     evidence.text(f"{title}: SQL", f"{sql.strip()}\n\n-- parameters: {shown}\n-- database: {session.where}")
     if attach_rows:
         rows = result.dicts()[:EVIDENCE_ROWS]
