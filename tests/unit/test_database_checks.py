@@ -136,3 +136,11 @@ def test_a_missing_privilege_names_the_role_as_the_feature_does():
                                           r"activity\.sp_get_unread_count\(uuid, boolean\), found it missing$"):
         schema.check_privileges(session, "app_user", [("execute", "activity.sp_get_unread_count(uuid, boolean)")],
                                 role_label="api")
+
+
+def test_the_pool_share_counts_the_application_roles_connections():
+    answers = [(r"numbackends", Result(("in_use", "max_connections", "reserved"), ((30, 100, 3),))),
+               (r"usename = %s", one(41))]
+    with pytest.raises(CheckFailed, match=r"^database connections: expected fewer than 80% of the declared pool of 50 "
+                                          r"in use by app_user, found 41$"):
+        health.check_connections(FakeSession(answers), 0.8, pool_size=50, pool_role="app_user")

@@ -25,9 +25,11 @@ def connections(session: ReadOnlySession) -> dict[str, int]:
                  "current_setting('superuser_reserved_connections')::int AS reserved").dicts()[0]
 
 
-def check_connections(session: ReadOnlySession, max_share: float, pool_size: int | None = None) -> float:
-    """Client connections in use are below ``max_share`` of what ordinary roles may open (``max_connections``
-    minus the reserved slots) and, when ``pool_size`` is given, below that share of it too. Returns the share."""
+def check_connections(session: ReadOnlySession, max_share: float, pool_size: int | None = None,
+                      pool_role: str | None = None) -> float:
+    """Connections in use are below ``max_share`` of what ordinary roles may open (``max_connections`` minus the
+    reserved slots) and, when ``pool_size`` is given, the connections of ``pool_role`` (the application's role;
+    all connections without it) below that share of the pool too. Returns the server's share."""
     __tracebackhide__ = True
     row = connections(session)
     usable = max(row["max_connections"] - row["reserved"], 1)
@@ -38,9 +40,14 @@ def check_connections(session: ReadOnlySession, max_share: float, pool_size: int
                    "WHERE datid IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT %s", (EVIDENCE_ROWS,))
         fail(f"database connections: expected fewer than {max_share:.0%} of {usable} usable connections in use, found "
              f"{row['in_use']} ({share:.0%})", rows_text(by))
-    if pool_size is not None and row["in_use"] >= max_share * pool_size:
-        fail(f"database connections: expected fewer than {max_share:.0%} of the declared pool of {pool_size} in use, "
-             f"found {row['in_use']}")
+    if pool_size is not None:
+        held = row["in_use"] if pool_role is None else query(
+            session, f"connections of {pool_role}", "SELECT count(*) FROM pg_stat_activity WHERE usename = %s",
+            (pool_role,)).scalar()
+        if held >= max_share * pool_size:
+            who = f" by {pool_role}" if pool_role else ""
+            fail(f"database connections: expected fewer than {max_share:.0%} of the declared pool of {pool_size} in "
+                 f"use{who}, found {held}")
     return share
 
 

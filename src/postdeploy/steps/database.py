@@ -308,11 +308,12 @@ def _(env: Environment, database_session: ReadOnlySession, data_expectations: Da
 
 @then("database connections in use stay below the expected share")
 def _(database_session: ReadOnlySession, data_expectations: DataIntegrity) -> None:
-    """Expect client connections below ``data_integrity.max_connection_share`` of ``max_connections`` (minus reserved slots) and of ``data_integrity.pool_size`` when set.
+    """Expect connections below ``data_integrity.max_connection_share`` of ``max_connections`` (minus reserved slots), and those of the ``api`` role (``data_integrity.roles``) below that share of ``data_integrity.pool_size`` when set.
 
     Example: Then database connections in use stay below the expected share
     """
-    health.check_connections(database_session, data_expectations.max_connection_share, data_expectations.pool_size)
+    health.check_connections(database_session, data_expectations.max_connection_share, data_expectations.pool_size,
+                             data_expectations.roles.get("api"))
 
 
 @then("no database query has run longer than expected")
