@@ -14,14 +14,14 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-# Python: one install of the library, the step library, the sandbox and the dev tools.
+# Python: the library (editable), the reference targets' server dependencies (extra 'sandbox') and the dev tools.
 PY=${PYTHON:-python3}
 stamp=.venv/.postdeploy-installed
 if [ ! -x .venv/bin/python ]; then say "creating .venv"; "$PY" -m venv .venv; fi
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing Python dependencies"
-  .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+  .venv/bin/pip install -q --disable-pip-version-check -e '.[sandbox,dev]'
   echo "$want" > "$stamp"
 fi
 
