@@ -15,7 +15,8 @@ Generated from `tests/features/faults/` by `python tests/features/faults/render.
 (a self-test fails when this file and the matrix disagree).
 
 A check that no fault has ever failed is not done. For each fault below, `tests/features/test_fault_matrix.py`
-starts a sandbox broken that way, runs `pytest --env=local -m smoke` against it exactly as a user would, and
+starts a sandbox broken that way (the database changes of `data_integrity` are applied to one sandbox and undone,
+by `tests/features/test_data_integrity_matrix.py`), runs the family's features against it exactly as a user would, and
 asserts, for every scenario that does not pass, **the failing step, the verdict kind and a fragment of the
 first line of its message**; every other scenario must pass. A second test asserts that every `Then` step
 written in `features/` is the failing step of at least one fault. `tests/features/test_healthy.py` runs the
@@ -26,9 +27,11 @@ table), or a dependency taken down. Verdict kinds are explained in [verdicts.md]
 
 
 def _config(fault) -> str:
-    if not fault.config:
-        return "(healthy configuration)"
-    return ", ".join(f"`{k}={v}`" for k, v in fault.config.items())
+    changes = [f"`{k}={v}`" for k, v in fault.config.items()]
+    changes += [f"SQL `{_cell(sql)}`" for sql in getattr(fault, "sql", ())]
+    changes += [f"a session holding `{_cell(sql)}`" for sql in getattr(fault, "sessions", ())]
+    changes += [f"environment `data_integrity.{k}: {v}`" for k, v in getattr(fault, "environment", {}).items()]
+    return "; ".join(changes) or "(healthy configuration)"
 
 
 def _cell(text: str) -> str:
@@ -52,9 +55,9 @@ def markdown(faults) -> str:
 
 def main() -> int:
     sys.path.insert(0, str(HERE.parent))
-    from test_fault_matrix import FAULTS  # noqa: PLC0415 (the matrix lives beside the test that runs it)
+    from test_fault_matrix import ALL_FAULTS  # noqa: PLC0415 (the matrix lives beside the test that runs it)
 
-    (ROOT / "docs" / "fault-matrix.md").write_text(markdown(FAULTS))
+    (ROOT / "docs" / "fault-matrix.md").write_text(markdown(ALL_FAULTS))
     return 0
 
 
