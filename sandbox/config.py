@@ -73,6 +73,19 @@ FAULTS: dict[str, Fault] = {
                                  "check ok)"),
     "history_badges_missing": Fault("the history page renders statuses as plain text, without the badge classes"),
     "x_powered_by": Fault("the api and the frontend add X-Powered-By: Express/4.17.1 to every answer"),
+    # a health that hides a dependency outage, and the outage it hides (issue 14)
+    "health_ignores_database": Fault("the api's health routes answer 200 with the healthy body without asking the "
+                                     "database"),
+    "database_unreachable_from_api": Fault("the api's database URL is a closed port: every route that needs the "
+                                           "database (sign-in included) answers 500; worker unaffected"),
+    # careless CORS origin checks (issue 14); each acts on preflights and on cross-origin requests alike
+    "cors_allow_null": Fault("the api allows the Origin null, with credentials"),
+    "cors_suffix_match": Fault("the api allows any Origin that starts with an allowed one (e.g. "
+                               "<allowed origin>.evil.example), with credentials"),
+    "cors_allow_http": Fault("the api ignores the scheme of an Origin: an allowed host is allowed over plain http:// "
+                             "(and https://) too, with credentials"),
+    "cors_credentials_without_origin": Fault("the api refuses an unknown Origin (no Access-Control-Allow-Origin) but "
+                                             "still sends Access-Control-Allow-Credentials: true"),
 }
 
 # The release every component reports at /version; stale_instance leaves the worker on the previous one.

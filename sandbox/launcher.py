@@ -622,6 +622,9 @@ def _start(run: _Run, state_dir: Path, base_env: dict, ports: dict, faults: list
     health = {"api": "/health", "worker": "/health", "frontend": "/health", "maildev": "/api/healthz"}
     # in maintenance mode the api (and so the frontend's api check) answers 503 by design: any answer will do
     lenient = {"api", "frontend"} if config.env_bool_from(base_env, "MAINTENANCE_MODE") else set()
+    if "database_unreachable_from_api" in faults:
+        # the api cannot reach its database: its honest health (and so the frontend's) answers 503 by design
+        lenient |= {"api", "frontend"}
     if base_env.get("SMTP_HOST") or base_env.get("SMTP_PORT"):
         # an SMTP server of the caller's choosing, not the sandbox's MailDev: the worker may rightly report it
         # down (a misconfigured deployment still starts; its health says what is wrong)

@@ -11,12 +11,14 @@ def router(s: Settings, pool: db.Pool) -> APIRouter:
     routes = APIRouter()
 
     def health_body() -> tuple[int, dict]:
+        # health_degraded_200: the health reports trouble ("degraded") but keeps answering 200
+        status = "degraded" if "health_degraded_200" in s.faults else "ok"
+        if "health_ignores_database" in s.faults:  # the database check no longer runs: "ok" whatever its state
+            return 200, {"status": status, "checks": {"api": "ok", "database": "ok"}}
         try:
             with pool.connection() as conn:
                 conn.execute("SELECT 1").fetchone()
                 conn.commit()
-            # health_degraded_200: the health reports trouble ("degraded") but keeps answering 200
-            status = "degraded" if "health_degraded_200" in s.faults else "ok"
             return 200, {"status": status, "checks": {"api": "ok", "database": "ok"}}
         except Exception as e:
             log.error("database_exception: health check failed: %s", e)

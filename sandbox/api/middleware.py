@@ -64,6 +64,21 @@ def install(app: FastAPI, s: Settings, limiter: FixedWindowRateLimiter, general_
 
     # ------------------------------------------------------------------------------------------- middleware
 
+    def origin_allowed(origin: str) -> bool:
+        """Whether CORS_ORIGINS lets ``origin`` in: exactly, unless a fault makes the comparison careless."""
+        origin = origin.rstrip("/")
+        if origin in s.cors_origins:
+            return True
+        if "cors_allow_null" in s.faults and origin == "null":  # sandboxed iframes, file:// pages, redirects
+            return True
+        if "cors_suffix_match" in s.faults and any(origin.startswith(a) for a in s.cors_origins):
+            return True  # a prefix test: https://app.example.com.evil.example passes as https://app.example.com
+        if "cors_allow_http" in s.faults:  # the scheme is not compared: http:// passes for an https:// origin
+            host = origin.partition("://")[2]
+            return origin.startswith(("http://", "https://")) and any(
+                a.startswith(("http://", "https://")) and a.partition("://")[2] == host for a in s.cors_origins)
+        return False
+
     def cors_headers(origin: str | None) -> dict[str, str]:
         if not origin:
             return {}
@@ -72,11 +87,13 @@ def install(app: FastAPI, s: Settings, limiter: FixedWindowRateLimiter, general_
                     "Vary": "Origin"}
         if "*" in s.cors_origins:  # the classic misconfiguration: wildcard together with credentials
             return {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Credentials": "true"}
-        if origin.rstrip("/") in s.cors_origins:
+        if origin_allowed(origin):
             return {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true",
                     "Vary": "Origin"}
         if "cors_wildcard_credentials" in s.faults:  # unlisted origins fall back to the wildcard, credentials still on
             return {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Credentials": "true"}
+        if "cors_credentials_without_origin" in s.faults:  # half a refusal: no origin, but credentials allowed
+            return {"Access-Control-Allow-Credentials": "true", "Vary": "Origin"}
         return {"Vary": "Origin"}
 
     def rate_key(request: Request) -> str:
