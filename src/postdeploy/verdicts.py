@@ -42,6 +42,17 @@ class Kind(str, enum.Enum):
     def label(self) -> str:
         return self.value.replace("_", " ")
 
+    @property
+    def rank(self) -> int:
+        """How much a phase's verdict weighs against another's of the same item (setup, call, teardown): the item's
+        verdict is its heaviest (a scenario that passed and then failed to clean up is not a pass)."""
+        return _RANK[self]
+
+
+_RANK = {kind: rank for rank, kind in enumerate(
+    (Kind.PASSED, Kind.NOT_APPLICABLE, Kind.INCONCLUSIVE, Kind.ENVIRONMENT_ERROR, Kind.SUITE_ERROR,
+     Kind.TARGET_DEFECT))}
+
 
 # Exit codes (docs/verdicts.md). pytest's own stay as they are: 2 interrupted, 3 internal error,
 # 4 usage error (a bad environment file, an unknown --env, a missing variable), 5 nothing collected.

@@ -88,12 +88,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     item.stash.setdefault(OUTCOME_KEY, {})[report.when] = report
     kind = _kind_of(item, report, call) if item.config.stash.get(ENV_KEY, None) is not None else None
     if kind is not None:
-        properties = [("verdict", kind.value)]
-        if kind is not Kind.PASSED and STEP_KEY in item.stash:
-            properties.append(("failing_step", item.stash[STEP_KEY]))
-        item.user_properties.extend(properties)
-        report.user_properties.extend(properties)
+        # one verdict per item, its heaviest phase's: a scenario that passed and then failed in teardown (a cleanup
+        # that left something behind) is that failure. pytest copies the item's properties into each phase's
+        # report (JUnit writes the teardown report's), so the item holds the verdict so far and each report a copy.
+        previous = next((Kind(v) for k, v in item.user_properties if k == "verdict"), None)
+        if previous is None or kind.rank > previous.rank:
+            properties = [("verdict", kind.value)]
+            if kind is not Kind.PASSED and STEP_KEY in item.stash:
+                properties.append(("failing_step", item.stash[STEP_KEY]))
+            item.user_properties[:] = [p for p in item.user_properties if p[0] not in _VERDICT_PROPERTIES] + properties
+        report.user_properties = [p for p in report.user_properties if p[0] not in _VERDICT_PROPERTIES] + [
+            p for p in item.user_properties if p[0] in _VERDICT_PROPERTIES]
     return report
+
+
+_VERDICT_PROPERTIES = ("verdict", "failing_step")
 
 
 def failed(item: pytest.Item) -> bool:

@@ -17,9 +17,6 @@ from ..errors import PostdeployError
 from ..verdicts import Kind
 from .state import ENV_KEY, EXIT_KEY, REQUESTS_KEY, RUN_ID_VAR, TALLY_KEY, is_worker
 
-_RANK = {kind: rank for rank, kind in enumerate(
-    (Kind.PASSED, Kind.NOT_APPLICABLE, Kind.INCONCLUSIVE, Kind.ENVIRONMENT_ERROR, Kind.SUITE_ERROR,
-     Kind.TARGET_DEFECT))}
 _EXCEPTION_PREFIX = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?(\w+): ")
 
 
@@ -47,12 +44,13 @@ class VerdictTally:
         config.stash[TALLY_KEY] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        kind = next((Kind(v) for k, v in report.user_properties if k == "verdict"), None)
+        # the item's verdict so far, its heaviest phase's (outcomes.pytest_runtest_makereport)
+        kind = next((Kind(v) for k, v in reversed(report.user_properties) if k == "verdict"), None)
         if kind is None:
             return
         tally = self.config.stash[TALLY_KEY]
         seen = tally.get(report.nodeid)
-        if seen is None or _RANK[kind] > _RANK[seen[0]]:
+        if seen is None or kind.rank > seen[0].rank:
             tally[report.nodeid] = (kind, "" if kind is Kind.PASSED else _first_line(report))
 
     @pytest.hookimpl(optionalhook=True)
