@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILTIN = {"smoke", "browser", "mutating", "data_integrity", "backward_compatibility", "rate_limit",
            "email_delivery", "release_health", "security"}
 SMOKE_STEPS = tuple(f"postdeploy.steps.{name}" for name in (
-    "requests", "responses", "health", "identities", "routes", "exposure", "cors", "assets", "metrics", "browser"))
+    "requests", "responses", "health", "identities", "routes", "exposure", "cors", "assets", "metrics", "browser",
+    "values"))
 
 
 def family_file(root: Path, stem: str, name: str, extra: str = "") -> Path:

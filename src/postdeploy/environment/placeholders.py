@@ -16,6 +16,7 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\[\]-]+)\s*\}\}")
 def expand(env: Environment, text: str, extra: Mapping[str, Any] | None = None) -> str:
     """Fill ``{{name}}`` placeholders in a step argument from the environment.
 
+    ``extra`` (the scenario's remembered values and ``run_id``) comes first; then
     ``{{x}}`` looks in ``values``, then ``secrets``; ``{{services.api.base_url}}``, ``{{accounts.admin.username}}``,
     ``{{objectives.p95_ms}}`` and any other dotted path reach the whole environment, so a feature
     can name a per-environment value without holding it.
@@ -32,10 +33,14 @@ def expand(env: Environment, text: str, extra: Mapping[str, Any] | None = None) 
         try:
             value = paths.resolve(document, key)
         except (paths.PathNotFound, ValueError):
+            remembered = [name for name in extra if name != "run_id"]
+            also = (f" and no earlier step of the scenario remembered (it remembered: {', '.join(remembered)})"
+                    if remembered else "")
             raise EnvironmentFileError(
-                f"the step needs '{{{{{key}}}}}', which environment '{env.name}' does not define"
-                f"{_did_you_mean(key, [*env.values, *env.secrets])}; add it under 'values:' in its file "
-                "(under 'secrets:' if it is a secret)."
+                f"the step needs '{{{{{key}}}}}', which environment '{env.name}' does not define{also}"
+                f"{_did_you_mean(key, [*env.values, *env.secrets, *remembered])}; add it under 'values:' in its "
+                "file (under 'secrets:' if it is a secret), or remember it in an earlier step "
+                "('When I remember the JSON at \"$.id\" as \"name\"')."
             ) from None
         parts = [str(part) for part in paths.parse(key)]
         if parts and parts[0] not in extra:

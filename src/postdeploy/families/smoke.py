@@ -9,5 +9,5 @@ FAMILY = Family(
     step_modules=("postdeploy.steps.requests", "postdeploy.steps.responses", "postdeploy.steps.health",
                   "postdeploy.steps.identities", "postdeploy.steps.routes", "postdeploy.steps.exposure",
                   "postdeploy.steps.cors", "postdeploy.steps.assets", "postdeploy.steps.metrics",
-                  "postdeploy.steps.browser"),
+                  "postdeploy.steps.browser", "postdeploy.steps.values"),
 )

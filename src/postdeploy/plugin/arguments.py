@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 
-from .. import environment, redact
+from .. import environment, redact, scenario
 from ..environment import Environment
 from .allure_results import allure_steps
+from .state import RUN_ID_VAR
 
 
 class StepArguments:
     """Every string a step is given is expanded here, in one place: ``{{name}}`` placeholders in its parsed
-    arguments, in the cells of its ``datatable`` and in its ``docstring`` are filled from the environment
+    arguments, in the cells of its ``datatable`` and in its ``docstring`` are filled from the values the scenario
+    remembered (:mod:`postdeploy.scenario`), ``{{run_id}}`` and the environment
     (:func:`postdeploy.environment.expand`) before the step function runs, so step functions receive final values.
 
     pytest-bdd calls the step function with the very ``step_func_args`` dict its ``pytest_bdd_before_step_call``
@@ -37,9 +40,10 @@ class StepArguments:
         raw = {name: step_func_args[name] for name in self.arguments(step, step_func_args)}
         if not raw:
             return (yield)
+        extra = {"run_id": os.environ.get(RUN_ID_VAR, ""), **scenario.values(request.node)}
         expanded = {}
         for name, value in raw.items():
-            expanded[name] = self.expand(value)
+            expanded[name] = self.expand(value, extra)
         step_func_args.update({name: _redacted(value) for name, value in expanded.items()})  # what the report shows
         title = step.name
         for name, value in raw.items():
@@ -67,12 +71,13 @@ class StepArguments:
                 names.append(name)
         return names
 
-    def expand(self, value: Any) -> Any:
-        """A string, or every cell of a table, with its placeholders filled."""
+    def expand(self, value: Any, extra: dict[str, str] | None = None) -> Any:
+        """A string, or every cell of a table, with its placeholders filled (``extra``: the scenario's
+        remembered values and ``run_id``, :mod:`postdeploy.scenario`)."""
         __tracebackhide__ = True
         if isinstance(value, list):
-            return [[self.expand(cell) for cell in row] for row in value]
-        return environment.expand(self.env, value) if isinstance(value, str) and "{{" in value else value
+            return [[self.expand(cell, extra) for cell in row] for row in value]
+        return environment.expand(self.env, value, extra) if isinstance(value, str) and "{{" in value else value
 
 
 def _redacted(value: Any) -> Any:
