@@ -5,7 +5,4 @@ from pathlib import Path
 
 from postdeploy.families import step_modules
 
-ROOT = Path(__file__).parent
-OWN_STEPS = [f"steps.{path.stem}" for path in sorted((ROOT / "steps").glob("*.py")) if not path.name.startswith("_")]
-
-pytest_plugins = list(dict.fromkeys(["postdeploy.plugin", *step_modules(ROOT), *OWN_STEPS]))
+pytest_plugins = ["postdeploy.plugin", *step_modules(Path(__file__).parent)]

@@ -32,8 +32,10 @@ class StepDoc:
 
 
 def step_modules(root: str | os.PathLike[str] | None = None) -> tuple[str, ...]:
-    """The step modules of the project's families, in their order (the catalogue's order)."""
-    return families.discover(root).step_modules()
+    """The step modules of the project's families, in their order, then the project's own ``steps/*.py`` (the
+    catalogue's order, the order ``conftest.py`` registers them)."""
+    own = families.project_step_modules(root if root is not None else Path.cwd())
+    return tuple(dict.fromkeys([*families.discover(root).step_modules(), *own]))
 
 
 def collect(root: str | os.PathLike[str] | None = None) -> list[StepDoc]:

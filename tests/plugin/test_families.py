@@ -121,7 +121,7 @@ def test_the_toy_family_runs_on_xdist_workers_too(project):
 def test_the_step_catalogue_lists_the_toy_step(project):
     result = project.run(sys.executable, "-m", "postdeploy.cli", "steps")  # `postdeploy steps`, in the project
     assert result.ret == 0, result.stderr.str()
-    first = families.Registry(families.builtin())["smoke"].step_modules[0]  # steps.http, or where the family moved it
+    first = families.Registry(families.builtin())["smoke"].step_modules[0]
     result.stdout.fnmatch_lines([f"== {first} ==", "*", "== toy_steps ==", 'Then the toy greeting is "{text}"    [text]',
                                  "    The toy section of the environment greets with ``text``.",
                                  '    e.g. Then the toy greeting is "hello"'], consecutive=False)

@@ -26,6 +26,7 @@ from ._registry import (
     discover,
     from_directory,
     from_entry_points,
+    project_step_modules,
     step_modules,
 )
 
@@ -42,5 +43,6 @@ __all__ = [
     "discover",
     "from_directory",
     "from_entry_points",
+    "project_step_modules",
     "step_modules",
 ]

@@ -49,7 +49,7 @@ class Family:
                               f"digit (e.g. 'data_integrity'); got {self.name!r}")
         if not isinstance(self.description, str) or not self.description.strip():
             raise FamilyError(f"family '{self.name}' needs a description (the help of its marker)")
-        object.__setattr__(self, "step_modules", self._names("step_modules", self.step_modules, "'steps.http'"))
+        object.__setattr__(self, "step_modules", self._names("step_modules", self.step_modules, "'steps.orders'"))
         object.__setattr__(self, "requires", self._names("requires", self.requires, "'database'"))
         if not isinstance(self.sections, Mapping):
             raise FamilyError(f"family '{self.name}': sections must map a section name to its type, "

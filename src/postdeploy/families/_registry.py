@@ -168,9 +168,23 @@ def step_modules(root: str | os.PathLike[str] | None = None) -> list[str]:
     code 4), where raising from the conftest would print a traceback of the import.
     """
     try:
-        return list(discover(root).step_modules())
+        modules = list(discover(root).step_modules())
     except FamilyError:
         return []
+    return list(dict.fromkeys([*modules, *project_step_modules(root)]))
+
+
+#: the folder at the project's root whose ``*.py`` files are the project's own step modules
+PROJECT_STEPS_DIR = "steps"
+
+
+def project_step_modules(root: str | os.PathLike[str] | None = None) -> list[str]:
+    """The project's own step modules, ``steps/*.py`` at its root (not ``_*.py``), as ``steps.<name>``: registered
+    after the families' modules (pytest puts the root, where ``conftest.py`` is, on ``sys.path``)."""
+    if root is None:
+        return []
+    folder = Path(root) / PROJECT_STEPS_DIR
+    return [f"{PROJECT_STEPS_DIR}.{path.stem}" for path in sorted(folder.glob("*.py")) if not path.name.startswith("_")]
 
 
 def builtin() -> list[tuple[str, Family]]:

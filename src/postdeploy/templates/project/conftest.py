@@ -1,5 +1,6 @@
-# The postdeploy plugin and the step modules of every family: the ones postdeploy installs, installed
-# packages' families (entry points), and this project's own (families/*.py, steps/*.py), registered once.
+# The postdeploy plugin, the step modules of every family (postdeploy.families: the built-in ones, installed
+# packages' entry points, and families/*.py next to this file), then this project's own step modules
+# (steps/*.py), registered once for the project.
 from pathlib import Path
 
 from postdeploy.families import step_modules
