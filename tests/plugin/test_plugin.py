@@ -148,8 +148,9 @@ def test_undeclared_tag_fails_instead_of_selecting_nothing(project):
     feature = project.path / "features" / "tiny.feature"
     feature.write_text(feature.read_text().replace("@smoke\n  Scenario: Worker", "@smok\n  Scenario: Worker"))
     result = project.runpytest_subprocess("features", "--env=dev")
-    assert result.ret != 0
-    result.stdout.fnmatch_lines(["*'smok' not found in `markers` configuration option*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*the features use tags that look like mistyped family tags: @smok (did you mean "
+                                 "@smoke?)*"])
 
 
 def test_playwright_is_not_imported_when_no_browser_scenario_runs(project, bdd_project):

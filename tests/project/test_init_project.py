@@ -105,3 +105,26 @@ def test_bad_answers_are_refused_before_anything_is_written(tmp_path, answers, m
     with pytest.raises(InitError, match=message):
         init(tmp_path / "p", answers)
     assert not (tmp_path / "p").exists()
+
+
+def test_the_projects_own_tags_need_no_configuration_and_a_mistyped_tag_stops_the_run(tmp_path, app):
+    url, _ = app
+    project = tmp_path / "suite"
+    init(project, Answers(name="demo", base_url=url))
+    (project / "features" / "nightly.feature").write_text(
+        "@nightly\nFeature: Nightly\n  Scenario: The home page answers at night\n"
+        '    When I send a GET request to "/" on the "app" service\n    Then the response status is 200\n')
+    ran = run_suite(project, "-m", "nightly", "-p", "no:xdist")  # --strict-markers is on in the project
+    assert ran.returncode == 0, ran.stdout[-3000:]
+    assert "VERIFIED: 1 passed" in ran.stdout
+
+    typo = run_suite(project, "-m", "nightlly", "-p", "no:xdist")
+    assert typo.returncode == 4, typo.stdout[-2000:] + typo.stderr[-2000:]
+    assert "-m 'nightlly' names the tag 'nightlly', which no feature and no family has (did you mean 'nightly'?)" \
+        in typo.stderr
+
+    (project / "features" / "smoky.feature").write_text(
+        "@smok\nFeature: Mistyped\n  Scenario: A scenario\n    Then the response status is 200\n")
+    mistyped = run_suite(project, "-m", "smoke", "-p", "no:xdist")
+    assert mistyped.returncode == 4
+    assert "look like mistyped family tags: @smok (did you mean @smoke?)" in mistyped.stderr

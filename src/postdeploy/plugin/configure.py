@@ -24,7 +24,7 @@ from .state import (
     env_dir,
     is_worker,
 )
-from .tags import VALUE_TAGS
+from .tags import VALUE_TAGS, register_project_tags
 from .tally import VerdictTally
 
 
@@ -56,6 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, description in {**registry.markers(), **VALUE_TAGS}.items():
         config.addinivalue_line("markers", f"{name}: {description}")
     config.addinivalue_line("markers", "postdeploy_bad_tag(message): a tag of the scenario is malformed (suite error)")
+    if config.getoption("postdeploy_env"):  # a verification run: its features' own tags, and -m checked against them
+        register_project_tags(config, {**registry.markers(), **VALUE_TAGS})
     redact.install_log_redaction()
     name = config.getoption("postdeploy_env")
     if not name:

@@ -3,6 +3,9 @@ registry in ``postdeploy.families``; these are the plugin's own)."""
 
 from __future__ import annotations
 
+import difflib
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,3 +29,61 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> Any:
             f"the tag @{tag} needs a value: @severity:<{'|'.join(SEVERITIES)}> or @checklist:<item id>")(function)
     function = getattr(pytest.mark, key)(value)(function)
     return pytest.mark.allure_label(value, label_type=key)(function)
+
+
+# ---- a project's own tags --------------------------------------------------------------------------------
+
+_TAG_LINE = re.compile(r"^\s*(@.*)$", re.MULTILINE)
+_EXPRESSION_WORDS = {"and", "or", "not"}
+
+
+def feature_tags(config: pytest.Config) -> set[str]:
+    """Every plain tag (``@nightly``; not ``@severity:critical``) written in the project's feature files: the
+    folders of ``testpaths`` (default: the root) and the paths given on the command line."""
+    roots = [config.rootpath / path for path in config.getini("testpaths")] or [config.rootpath]
+    roots += [Path(arg.split("::", 1)[0]) for arg in config.args if not arg.startswith("-")]
+    found: set[str] = set()
+    for root in roots:
+        root = root if root.is_absolute() else config.invocation_params.dir / root
+        files = [root] if root.suffix == ".feature" else root.rglob("*.feature") if root.is_dir() else []
+        for file in files:
+            try:
+                text = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue  # the feature-file check reports what cannot be read
+            for line in _TAG_LINE.findall(text):
+                found.update(word[1:] for word in line.split() if word.startswith("@") and len(word) > 1
+                             and ":" not in word)
+    return found
+
+
+def register_project_tags(config: pytest.Config, known: dict[str, str]) -> set[str]:
+    """Accept the tags a project's features use without a line of configuration, and refuse a ``-m`` expression
+    that names a tag no scenario carries (a typo would otherwise select nothing, or everything but it).
+
+    ``known`` holds the families' tags and the plugin's own. A feature tag one letter or two away from a family's
+    tag (``@smok``) is left unregistered, so ``--strict-markers`` stops the run with pytest's message and the
+    hint printed here.
+    """
+    tags = feature_tags(config)
+    close = {tag: difflib.get_close_matches(tag, list(known), n=1, cutoff=0.8) for tag in tags - set(known)}
+    suspicious = {tag: match[0] for tag, match in close.items() if match}
+    for tag in sorted(tags - set(known) - set(suspicious)):
+        config.addinivalue_line("markers", f"{tag}: a tag of this project's features")
+    if suspicious:
+        listed = "; ".join(f"@{tag} (did you mean @{near}?)" for tag, near in sorted(suspicious.items()))
+        raise pytest.UsageError(
+            f"postdeploy: the features use tags that look like mistyped family tags: {listed}. Fix the tag in the "
+            "feature file, or, if it is a tag of your own, give it a name that is not one letter away from a "
+            "family's tag.")
+    expression = config.getoption("markexpr") or ""
+    markers = {line.split(":", 1)[0].split("(", 1)[0].strip() for line in config.getini("markers")}
+    for word in re.findall(r"[A-Za-z_][\w-]*", expression):
+        if word in _EXPRESSION_WORDS or word in markers:
+            continue
+        hint = difflib.get_close_matches(word, sorted(markers | tags), n=1, cutoff=0.6)
+        raise pytest.UsageError(
+            f"postdeploy: -m {expression!r} names the tag '{word}', which no feature and no family has"
+            f"{f' (did you mean {hint[0]!r}?)' if hint else ''}; it would select nothing. The tags: "
+            f"{', '.join(sorted(tags | set(known)))}.")
+    return tags
