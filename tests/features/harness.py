@@ -59,7 +59,13 @@ def run_features(sandbox_dir: Path | None, reports: Path, *args: str, env_extra:
                "-o", "console_output_style=classic", *args]
     if env_dir is not None:
         command += [f"--env-dir={env_dir}"]
-    proc = subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    proc = subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+                          check=False)
+    return read_run(proc, reports)
+
+
+def read_run(proc: subprocess.CompletedProcess[str], reports: Path) -> Run:
+    """A finished run: its exit code, output, and each scenario's outcome as its JUnit file records it."""
     run = Run(proc.returncode, proc.stdout + proc.stderr, reports)
     junit = reports / "junit.xml"
     if junit.exists():

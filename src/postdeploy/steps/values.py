@@ -80,8 +80,22 @@ def _(request: pytest.FixtureRequest, env: Environment, response: Exchange, patt
     """Remember the part of the last response's body that a regular expression matches: its first group when it
     has one, else the whole match.
 
-    Example: When I remember the text matching "token=([\\w-]+)" in the response body as "token"
+    Example: When I remember the text matching "order ([0-9]+) created" in the response body as "order_id"
     """
+    _keep(request, env, name, _matching(response, pattern))
+
+
+@when(parsers.parse('I remember the text matching "{pattern}" in the response body as the secret "{name}"'))
+def _(request: pytest.FixtureRequest, env: Environment, response: Exchange, pattern: str, name: str) -> None:
+    """Like remembering matching text, but the value is a secret (a reset token in an e-mail): masked in every report.
+
+    Example: When I remember the text matching "token=([\\w.-]+)" in the response body as the secret "token"
+    """
+    _keep(request, env, name, _matching(response, pattern), secret=True)
+
+
+def _matching(response: Exchange, pattern: str) -> str:
+    __tracebackhide__ = True
     try:
         found = re.search(pattern, response.text)
     except re.error as exc:
@@ -89,7 +103,7 @@ def _(request: pytest.FixtureRequest, env: Environment, response: Exchange, patt
     if found is None:
         fail(f"expected the body of {response.where} to hold text matching /{pattern}/, but it does not "
              f"({response.summary()})")
-    _keep(request, env, name, found.group(1) if found.re.groups else found.group(0))
+    return found.group(1) if found.re.groups else found.group(0)
 
 
 # ---- cleanups -------------------------------------------------------------------------------

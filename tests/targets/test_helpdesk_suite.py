@@ -1,0 +1,104 @@
+"""A suite of its own verifies the second reference target with YAML and Gherkin only (issue 14, item 8).
+
+``examples/helpdesk/`` was made with ``postdeploy init`` and holds only an environment file and feature files. It
+runs as a user runs it (``pytest --env=local`` in its directory, a subprocess) against real helpdesks: all green on a
+healthy one, and under each bad release exactly the expected scenarios fail, each at its step, with its verdict kind
+and a fragment of its message; every other scenario passes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpdesk_harness import Helpdesk, running_helpdesks
+
+ROOT = Path(__file__).resolve().parents[2]
+SUITE = ROOT / "examples" / "helpdesk"
+sys.path.insert(0, str(ROOT / "tests" / "features"))
+from harness import Run, read_run  # the features' run reader, shared
+
+pytestmark = pytest.mark.xdist_group("helpdesk")
+
+SCENARIOS = {
+    "test_every_service_answers_its_health_check", "test_the_api_serves_its_openapi_document",
+    "test_the_interactive_api_documentation_is_off", "test_every_account_signs_in_and_is_recognised",
+    "test_a_signedin_user_reads_their_own_profile_and_items", "test_anonymous_callers_are_turned_away",
+    "test_a_created_item_can_be_read_back", "test_a_new_account_is_greeted_and_resets_its_password_once",
+}
+
+#: fault -> scenario -> (failing step, verdict kind, a fragment of the first line of its message)
+EXPECTED: dict[str, dict[str, tuple[str, str, str]]] = {
+    "database_down": {
+        "test_every_account_signs_in_and_is_recognised": (
+            'Then every account can sign in and "/api/v1/users/me" on the "api" service accepts its credentials',
+            "target_defect", "500"),
+        "test_a_signedin_user_reads_their_own_profile_and_items": (
+            'Given I am signed in as "user"', "target_defect", "500"),
+        "test_a_created_item_can_be_read_back": ('Given I am signed in as "user"', "target_defect", "500"),
+        "test_anonymous_callers_are_turned_away": (
+            "Then the response status is 401", "target_defect", "expected status 401, got 500"),
+        "test_a_new_account_is_greeted_and_resets_its_password_once": (
+            'Given I am signed in as "admin"', "target_defect", "500"),
+    },
+    "signup_email_missing": {
+        "test_a_new_account_is_greeted_and_resets_its_password_once": (
+            'Then the response body contains "Welcome to"', "target_defect", "expected the body to contain 'Welcome to'"),
+    },
+    "reset_token_reusable": {
+        "test_a_new_account_is_greeted_and_resets_its_password_once": (
+            "Then the response status is 400", "target_defect", "expected status 400, got 200"),
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def helpdesks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Helpdesk]]:
+    with running_helpdesks(tmp_path_factory.mktemp("suite"), {"healthy": "", **{f: f for f in EXPECTED}}) as started:
+        yield started
+
+
+def run_suite(helpdesk: Helpdesk, reports: Path) -> Run:
+    accounts = helpdesk.accounts
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "POSTDEPLOY_", "HELPDESK_"))}
+    env.update(HELPDESK_API_URL=helpdesk.api, HELPDESK_FRONTEND_URL=helpdesk.frontend,
+               HELPDESK_MAILDEV_URL=helpdesk.maildev,
+               HELPDESK_USER_EMAIL=accounts["user"]["email"], HELPDESK_USER_PASSWORD=accounts["user"]["password"],
+               HELPDESK_ADMIN_EMAIL=accounts["superuser"]["email"],
+               HELPDESK_ADMIN_PASSWORD=accounts["superuser"]["password"])
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--env=local", f"--reports-dir={reports}", "-p", "no:xdist"],
+                          cwd=SUITE, env=env, capture_output=True, text=True, timeout=240, check=False)
+    return read_run(proc, reports)
+
+
+def test_the_suite_holds_only_yaml_and_gherkin():
+    made = sorted(p.relative_to(SUITE).as_posix() for p in SUITE.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    code = [p for p in made if p.endswith(".py")]
+    # the three Python files are postdeploy init's, unchanged: the binding, the conftest and the steps package's docstring
+    assert code == ["conftest.py", "features/test_scenarios.py", "steps/__init__.py"]
+    template = ROOT / "src" / "postdeploy" / "templates" / "project"
+    assert all((SUITE / p).read_text() == (template / p).read_text() for p in code)
+
+
+def test_a_healthy_helpdesk_is_verified_green(helpdesks, tmp_path):
+    run = run_suite(helpdesks["healthy"], tmp_path / "reports")
+    assert set(run.outcomes) == SCENARIOS, run.output[-3000:]
+    assert run.returncode == 0 and run.passed == SCENARIOS, run.output[-3000:]
+    assert f"postdeploy verdict: VERIFIED: {len(SCENARIOS)} passed (exit code 0)" in run.output
+
+
+@pytest.mark.parametrize("fault", sorted(EXPECTED))
+def test_each_bad_release_fails_exactly_its_steps(helpdesks, tmp_path, fault):
+    run = run_suite(helpdesks[fault], tmp_path / "reports")
+    seen = {name: (o.step, o.verdict, o.message) for name, o in run.not_passed.items()}
+    problems = []
+    for name in sorted(set(EXPECTED[fault]) | set(seen)):
+        want, got = EXPECTED[fault].get(name), seen.get(name)
+        if want is None or got is None or got[:2] != want[:2] or want[2] not in got[2]:
+            problems.append(f"{name}: expected {want}, got {got}")
+    assert not problems, "\n".join(problems) + "\n" + run.output[-3000:]
+    assert run.passed == SCENARIOS - set(EXPECTED[fault]) and run.returncode == 1
