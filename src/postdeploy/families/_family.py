@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -35,6 +35,10 @@ class Family:
     ``sections`` maps an environment file section to its type (a pydantic model, usually a :class:`Section`);
     ``requires`` names the sections a scenario of the family cannot run without: when one is absent from
     the environment, the scenario is *inconclusive* and says which.
+    ``probe`` (optional) asks the family's own dependency once, in the preflight, when the environment has
+    every section the family requires: ``probe(env) -> {name: why it cannot be reached}`` (empty when it can).
+    Each problem is reported once, as an environment error of its own; the scenarios that need it are skipped
+    (a step raises :class:`~postdeploy.errors.AlreadyReported` when ``name`` is in ``unreachable()``).
     """
 
     name: str
@@ -42,6 +46,7 @@ class Family:
     step_modules: tuple[str, ...] = ()
     sections: Mapping[str, Any] = field(default_factory=dict)
     requires: tuple[str, ...] = ()
+    probe: Callable[[Any], Mapping[str, str]] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
@@ -59,6 +64,9 @@ class Family:
             raise FamilyError(f"family '{self.name}': section names are YAML keys made of letters, digits and '_'; "
                               f"got {bad}")
         object.__setattr__(self, "sections", MappingProxyType(dict(self.sections)))
+        if self.probe is not None and not callable(self.probe):
+            raise FamilyError(f"family '{self.name}': probe is a function env -> {{name: problem}}; "
+                              f"got {type(self.probe).__name__}")
 
     def _names(self, what: str, value: Any, example: str) -> tuple[str, ...]:
         if isinstance(value, str):  # ("steps.http") is a string, not a tuple

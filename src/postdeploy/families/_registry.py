@@ -99,6 +99,11 @@ class Registry:
             return Environment
         return create_model("Environment", __base__=Environment, __module__=Environment.__module__, **added)
 
+    def probing(self, env: Environment) -> list[Family]:
+        """The families with a preflight probe whose required sections ``env`` has."""
+        return [family for family in self
+                if family.probe is not None and not any(_absent(env, section) for section in family.requires)]
+
     def unmet(self, env: Environment, tags: Iterable[str]) -> list[str]:
         """What a scenario with these tags needs and ``env`` lacks, one sentence per missing section."""
         problems = []

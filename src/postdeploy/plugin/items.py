@@ -24,7 +24,7 @@ class EnvironmentCheck(pytest.Item):
         self.add_marker(pytest.mark.environment_error)
 
     def runtest(self) -> None:
-        raise ServiceUnreachable(self.problem + ". Scenarios that need it are not verified.")
+        raise ServiceUnreachable(self.problem.rstrip(". ") + ". Scenarios that need it are not verified.")
 
     def repr_failure(self, excinfo: Any, style: Any = None) -> str:
         return f"environment error: {excinfo.value}"

@@ -9,9 +9,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .. import environment, redact, runmarker
+from .. import environment, families, redact, runmarker
 from ..environment import Environment
-from .state import ENV_KEY, PREFLIGHT_VAR, RUN_ID_VAR, UNREACHABLE_VAR, is_worker
+from ..errors import MissingSecret, PostdeployError
+from .state import (
+    ENV_KEY,
+    FAMILIES_KEY,
+    PREFLIGHT_VAR,
+    RUN_ID_VAR,
+    UNREACHABLE_VAR,
+    is_worker,
+)
 
 PREFLIGHT_TIMEOUT_S = 5.0
 
@@ -43,6 +51,19 @@ def preflight(env: Environment) -> dict[str, str]:
     return {name: problem for name, problem in results if problem}
 
 
+def family_probes(env: Environment, registry: families.Registry) -> dict[str, str]:
+    """The probes of the families whose required sections this environment has (a database, a mailbox ...)."""
+    found: dict[str, str] = {}
+    for family in registry.probing(env):
+        try:
+            found.update(family.probe(env))
+        except MissingSecret:
+            continue  # a variable of its section is not set: its scenarios say which
+        except PostdeployError as exc:
+            found[family.name] = redact.redact(str(exc))
+    return {name: redact.redact(problem) for name, problem in found.items()}
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
@@ -50,7 +71,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if env is None or is_worker(config):
         return
     ran = bool(config.getoption("postdeploy_preflight"))
-    unreachable = preflight(env) if ran else {}
+    unreachable = {**preflight(env), **family_probes(env, config.stash[FAMILIES_KEY])} if ran else {}
     os.environ[UNREACHABLE_VAR] = json.dumps(unreachable)
     os.environ[PREFLIGHT_VAR] = "1" if ran else ""
     runmarker.start(config.option.allure_report_dir, run_id=os.environ.get(RUN_ID_VAR, ""), environment=env.name)

@@ -16,7 +16,8 @@ from pytest_bdd import parsers, then
 
 from postdeploy.database import DataIntegrity, data, health, migrations, plans, schema
 from postdeploy.environment import Environment
-from postdeploy.errors import SuiteError
+from postdeploy.errors import AlreadyReported, SuiteError
+from postdeploy.plugin.state import unreachable
 from postdeploy.safety import guard_for
 from postdeploy.sql import ReadOnlySession
 
@@ -40,6 +41,8 @@ def database_session(env: Environment, run_id: str) -> Iterator[ReadOnlySession]
 
     It connects here, once: a database that cannot be reached is one environment error, raised again (not
     retried, not waited on again) for every scenario that needs it."""
+    if "database" in unreachable():  # the preflight found it unreachable and reported it, once
+        raise AlreadyReported("the database is unreachable (reported once as an environment error)")
     session = ReadOnlySession(env.section("database"), run_id=run_id, guard=guard_for(env))
     try:
         session.connection()
