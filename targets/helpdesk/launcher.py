@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import fcntl
-import json
 import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +22,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from sandbox.launcher import (  # the same process care as the sandbox's: ports, logs, pids, state
+    _read_json,
+    _tail,
+    _write_json,
+    free_port,
+    process_alive,
+    process_start_time,
+)
 
 from . import config, db
 
@@ -41,7 +48,6 @@ _OWN_VARIABLES = ("HELPDESK_PORT", "HELPDESK_HOST", "HELPDESK_DB", "HELPDESK_API
                   "SMTP_HOST", "SMTP_PORT")
 
 _children: dict[int, subprocess.Popen] = {}
-_handed_out: set[int] = set()
 
 
 class HelpdeskError(Exception):
@@ -51,64 +57,8 @@ class HelpdeskError(Exception):
 # ----------------------------------------------------------------------------------------------- helpers
 
 
-def free_port() -> int:
-    """A free TCP port on HOST below the kernel's ephemeral range (see sandbox.launcher.free_port: a port
-    from bind(0) is also any client's source port, so another process may take it before we bind it)."""
-    try:
-        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
-    low = max(low, 12000)
-    rng = secrets.SystemRandom()
-    for _ in range(200):
-        candidate = rng.randrange(10000, low)
-        if candidate in _handed_out:
-            continue
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind((HOST, candidate))
-            except OSError:
-                continue
-        _handed_out.add(candidate)
-        return candidate
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def _tail(path: Path, lines: int = 25) -> str:
-    try:
-        rows = path.read_text(errors="replace").rstrip().splitlines()[-lines:]
-    except OSError:
-        return "    (no log)"
-    return "\n".join("    " + r for r in rows) if rows else "    (log is empty)"
-
-
-def _start_time(pid: int) -> str | None:
-    try:
-        data = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    rest = data[data.rfind(")") + 2:].split()
-    return None if rest[0] in ("Z", "X") else rest[19]
-
-
 def _alive(rec: Mapping) -> bool:
-    st = _start_time(rec["pid"])
-    return st is not None and st == rec.get("start_time", st)
-
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
+    return process_alive(rec["pid"], rec.get("start_time"))
 
 
 @contextmanager
@@ -261,7 +211,7 @@ def _start(state_dir: Path, base_env: dict, faults: list[str], procs: dict[str, 
             p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT, env=env,
                                  cwd=str(REPO_ROOT), start_new_session=True)
         _children[p.pid] = popen[name] = p
-        procs[name] = {"pid": p.pid, "pgid": p.pid, "start_time": _start_time(p.pid), "log": str(log)}
+        procs[name] = {"pid": p.pid, "pgid": p.pid, "start_time": process_start_time(p.pid), "log": str(log)}
         _write_json(state_dir / PIDS_FILE, {"processes": procs})
 
     accounts = config.accounts(base_env)
