@@ -24,9 +24,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from faults import Failure
+from faults import assert_fails_exactly
 from faults.data_integrity import FAULTS, DatabaseFault
-from harness import ROOT, Run, run_features
+from harness import ROOT, run_features
 
 from postdeploy.database import health, schema
 from postdeploy.environment import Database
@@ -143,27 +143,10 @@ def environment_dir(base: Path, faults: list[DatabaseFault]) -> Path | None:
     return base
 
 
-def assert_matches(failures: dict[str, Failure], run: Run) -> None:
-    """Exactly these scenarios fail, each at its step, with its kind and message; the rest pass."""
-    __tracebackhide__ = True
-    assert run.outcomes, f"no scenario ran:\n{run.output[-3000:]}"
-    seen = {name: Failure(o.step, o.message, o.verdict) for name, o in run.not_passed.items()}
-    problems = []
-    for name in sorted(set(failures) | set(seen)):
-        want, got = failures.get(name), seen.get(name)
-        if want is None:
-            problems.append(f"{name}: expected to pass, got {got}")
-        elif got is None:
-            problems.append(f"{name}: expected to fail at {want.step!r}, but it passed")
-        elif (got.step, got.kind) != (want.step, want.kind) or want.message not in got.message:
-            problems.append(f"{name}: expected {want}, got {got}")
-    assert not problems, "\n".join(problems) + "\n" + run.output[-3000:]
-
-
 def test_a_healthy_database_passes_and_a_family_run_writes_nothing(sandbox, dsns, tmp_path):
     before = writes(dsns["admin"])
     run = run_features(sandbox, tmp_path / "reports", "--env=local", "-m", "data_integrity")
-    assert_matches({}, run)
+    assert_fails_exactly({}, run)
     assert run.returncode == 0 and len(run.passed) >= 15, run.output[-3000:]
     time.sleep(0.5)  # the run's session flushed its statistics when it closed
     assert writes(dsns["admin"]) == before
@@ -175,7 +158,7 @@ def test_each_fault_fails_exactly_its_steps(sandbox, dsns, tmp_path, faults: lis
     with applied(dsns["admin"], faults):
         run = run_features(sandbox, tmp_path / "reports", "--env=local", "-m", "data_integrity",
                            env_dir=environment_dir(tmp_path / "environments", faults))
-    assert_matches(expected, run)
+    assert_fails_exactly(expected, run)
     assert run.returncode == 1
 
 

@@ -14,9 +14,9 @@ import re
 import signal
 
 import pytest
-from faults import Failure, Fault, data_integrity, smoke
-
+from faults import Fault, assert_fails_exactly, data_integrity, smoke
 from harness import ROOT, Run, run_features
+
 from postdeploy import local
 
 try:
@@ -30,26 +30,10 @@ FAULTS: list[Fault] = [*smoke.FAULTS, *(release.FAULTS if release else [])]
 ALL_FAULTS: list[Fault] = [*FAULTS, *data_integrity.FAULTS]
 
 
-def observed(run: Run) -> dict[str, Failure]:
-    return {name: Failure(step=seen.step, message=seen.message, kind=seen.verdict)
-            for name, seen in run.not_passed.items()}
-
-
 def assert_matches(fault: Fault, run: Run) -> None:
     """Exactly the fault's scenarios fail, each at its step, with its kind and message; the rest pass."""
     __tracebackhide__ = True
-    seen = observed(run)
-    assert run.outcomes, f"no scenario ran:\n{run.output[-3000:]}"
-    problems = []
-    for name in sorted(set(fault.failures) | set(seen)):
-        want, got = fault.failures.get(name), seen.get(name)
-        if want is None:
-            problems.append(f"{name}: expected to pass, got {got}")
-        elif got is None:
-            problems.append(f"{name}: expected to fail at {want.step!r}, but it passed")
-        elif (got.step, got.kind) != (want.step, want.kind) or want.message not in got.message:
-            problems.append(f"{name}: expected {want}, got {got}")
-    assert not problems, "\n".join(problems) + "\n" + run.output[-3000:]
+    assert_fails_exactly(fault.failures, run)
     assert run.passed == set(run.outcomes) - set(fault.failures) - {
         n for n, o in run.details.items() if o.verdict == "not_applicable"}
 

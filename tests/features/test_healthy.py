@@ -9,8 +9,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from harness import ROOT, run_features
+
 from postdeploy import report
 
 pytestmark = pytest.mark.xdist_group("healthy")

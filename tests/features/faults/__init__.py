@@ -10,7 +10,9 @@ other scenario of the family must pass. ``tests/features/test_fault_matrix.py`` 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,3 +30,22 @@ class Fault:
     why: str = ""                # one line for the generated docs: what the fault does
     family: str = "smoke"
     args: tuple[str, ...] = field(default=("-m", "smoke"))
+
+
+def assert_fails_exactly(failures: Mapping[str, Failure], run: Any) -> None:
+    """Exactly these scenarios fail, each at its step, with its kind and message; every other one passes.
+
+    ``run`` is a finished run of the features (``harness.Run``: its ``not_passed`` scenarios, its output)."""
+    __tracebackhide__ = True
+    assert run.outcomes, f"no scenario ran:\n{run.output[-3000:]}"
+    seen = {name: Failure(o.step, o.message, o.verdict) for name, o in run.not_passed.items()}
+    problems = []
+    for name in sorted(set(failures) | set(seen)):
+        want, got = failures.get(name), seen.get(name)
+        if want is None:
+            problems.append(f"{name}: expected to pass, got {got}")
+        elif got is None:
+            problems.append(f"{name}: expected to fail at {want.step!r}, but it passed")
+        elif (got.step, got.kind) != (want.step, want.kind) or want.message not in got.message:
+            problems.append(f"{name}: expected {want}, got {got}")
+    assert not problems, "\n".join(problems) + "\n" + run.output[-3000:]
