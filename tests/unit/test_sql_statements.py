@@ -63,3 +63,13 @@ def test_code_only_blanks_literals_and_comments_but_keeps_identifiers():
     code = code_only("SELECT 'a;b', \"Odd\"\"Name\" FROM t -- tail\n/* c */ WHERE $x$ y $x$ = 1")
     assert ";" not in code and "tail" not in code and " y " not in code
     assert 'Odd"Name' in code and "WHERE" in code
+
+
+@pytest.mark.parametrize(("markexpr", "probed"), [
+    ("", True), ("data_integrity", True), ("smoke or data_integrity", True),
+    ("smoke", False), ("not data_integrity", False), ("smoke and not data_integrity", False),
+])
+def test_the_preflight_asks_the_database_only_when_the_run_can_select_its_family(markexpr, probed):
+    from postdeploy.plugin.preflight import _selects
+
+    assert _selects(markexpr, "data_integrity") is probed

@@ -51,10 +51,13 @@ def preflight(env: Environment) -> dict[str, str]:
     return {name: problem for name, problem in results if problem}
 
 
-def family_probes(env: Environment, registry: families.Registry) -> dict[str, str]:
-    """The probes of the families whose required sections this environment has (a database, a mailbox ...)."""
+def family_probes(env: Environment, registry: families.Registry, markexpr: str = "") -> dict[str, str]:
+    """The probes of the families whose required sections this environment has (a database, a mailbox ...) and
+    whose tag the run selects: ``-m smoke`` does not ask the database (nothing selected needs it)."""
     found: dict[str, str] = {}
     for family in registry.probing(env):
+        if not _selects(markexpr, family.name):
+            continue
         try:
             found.update(family.probe(env))
         except MissingSecret:
@@ -71,7 +74,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if env is None or is_worker(config):
         return
     ran = bool(config.getoption("postdeploy_preflight"))
-    unreachable = {**preflight(env), **family_probes(env, config.stash[FAMILIES_KEY])} if ran else {}
+    probes = family_probes(env, config.stash[FAMILIES_KEY], config.getoption("markexpr") or "") if ran else {}
+    unreachable = {**preflight(env), **probes} if ran else {}
     os.environ[UNREACHABLE_VAR] = json.dumps(unreachable)
     os.environ[PREFLIGHT_VAR] = "1" if ran else ""
     runmarker.start(config.option.allure_report_dir, run_id=os.environ.get(RUN_ID_VAR, ""), environment=env.name)
+
+
+def _selects(markexpr: str, tag: str) -> bool:
+    """Whether ``-m markexpr`` can select a scenario tagged ``tag`` (a scenario with that tag and no other).
+
+    The preflight runs before collection (and, under xdist, on a controller that collects nothing), so it judges
+    the expression, not the items. pytest has no public API for a marker expression: ``_pytest.mark.expression``
+    is the one pytest itself uses for ``-m``; if it moves, every family is probed (as without ``-m``).
+    """
+    if not markexpr.strip():
+        return True
+    try:
+        from _pytest.mark.expression import Expression
+
+        return bool(Expression.compile(markexpr).evaluate(lambda name, **_: name == tag))
+    except Exception:  # noqa: BLE001 - a changed private API or an expression pytest will itself reject
+        return True
