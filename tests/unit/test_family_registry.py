@@ -143,7 +143,7 @@ def test_lists_are_kept_as_tuples_and_sections_read_only():
 def test_a_required_section_must_be_declared_somewhere():
     with pytest.raises(FamilyError, match=r"'toy' \(here\) requires the section\(s\) \['toy_section'\], which neither"):
         Registry([("here", Family(name="toy", description="t", requires=("toy_section",)))])
-    Registry([("here", Family(name="toy", description="t", requires=("database",)))])  # environment.py has it
+    Registry([("here", Family(name="toy", description="t", requires=("database",)))])  # postdeploy.environment has it
 
 
 def test_a_section_has_one_owner():
@@ -153,7 +153,7 @@ def test_a_section_has_one_owner():
     with pytest.raises(FamilyError, match=r"section 'toy' is declared twice: by the family 'a' \(one\) and by the family 'b' \(two\)"):
         Registry([("one", Family(name="a", description="a", sections={"toy": ToySection})),
                   ("two", Family(name="b", description="b", sections={"toy": ToySection}))])
-    with pytest.raises(FamilyError, match="declares the section 'services' as ToySection, but environment.py already"):
+    with pytest.raises(FamilyError, match="declares the section 'services' as ToySection, but postdeploy.environment already"):
         Registry([("one", Family(name="a", description="a", sections={"services": ToySection}))])
 
 

@@ -131,7 +131,7 @@ class Registry:
                 if base is not None and kind != base.annotation and kind not in typing.get_args(base.annotation):
                     raise FamilyError(
                         f"the family '{family.name}' ({entry.source}) declares the section '{name}' as "
-                        f"{getattr(kind, '__name__', kind)}, but environment.py already defines '{name}' "
+                        f"{getattr(kind, '__name__', kind)}, but postdeploy.environment already defines '{name}' "
                         f"as {base.annotation}; choose another name.")
                 declared[name] = (kind, family.name)
         known = set(Environment.model_fields) | set(declared)
@@ -140,7 +140,7 @@ class Registry:
             if unknown:
                 raise FamilyError(
                     f"the family '{entry.family.name}' ({entry.source}) requires the section(s) {unknown}, which "
-                    "neither environment.py nor any family declares; declare it in the family's sections.")
+                    "neither postdeploy.environment nor any family declares; declare it in the family's sections.")
         return declared
 
 

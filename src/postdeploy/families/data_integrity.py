@@ -1,7 +1,7 @@
 """@data_integrity: read-only checks of the environment's PostgreSQL: migrations, schema, constraints, RLS,
 procedures and grants, duplicates and orphans, freshness, connections and locks (docs/data-integrity.md).
 
-``database:`` (typed in environment.py) says how to connect; ``data_integrity:`` what to expect there."""
+``database:`` (typed in postdeploy.environment) says how to connect; ``data_integrity:`` what to expect there."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """@email_delivery (roadmap): emails arrive, once, on time, rendered, links working. No steps yet; its
-``mailbox`` section is typed in environment.py (a union on ``kind``: MailDev, Mailpit or IMAP)."""
+``mailbox`` section is typed in postdeploy.environment (a union on ``kind``: MailDev, Mailpit or IMAP)."""
 
 from ..environment import Mailbox
 from ._family import Family
