@@ -15,8 +15,9 @@ Generated from `tests/features/faults/` by `python tests/features/faults/render.
 (a self-test fails when this file and the matrix disagree).
 
 A check that no fault has ever failed is not done. For each fault below, `tests/features/test_fault_matrix.py`
-starts a sandbox broken that way (the database changes of `data_integrity` are applied to one sandbox and undone,
-by `tests/features/test_data_integrity_matrix.py`), runs the family's features against it exactly as a user would, and
+starts a sandbox broken that way (faults that fail disjoint scenarios and reach nothing else share one sandbox and
+one run; the database changes of `data_integrity` are applied to one sandbox and undone, by
+`tests/features/test_data_integrity_matrix.py`), runs the family's features against it exactly as a user would, and
 asserts, for every scenario that does not pass, **the failing step, the verdict kind and a fragment of the
 first line of its message**; every other scenario must pass. A second test asserts that every `Then` step
 written in `features/` is the failing step of at least one fault. `tests/features/test_healthy.py` runs the
