@@ -177,13 +177,18 @@ def test_tags_with_values_become_allure_labels_without_a_marker_per_value(projec
     feature = project.path / "features" / "tiny.feature"
     feature.write_text(feature.read_text().replace("  @smoke\n  Scenario: Health is ok",
                                                    "  @smoke @severity:critical @checklist:v2-health-ok\n  Scenario: Health is ok"))
+    dev = project.path / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text() + "release: {checklist_url: 'https://wiki.example/deploy-v2#{id}'}\n")
     result = project.runpytest_subprocess("features", "--env=dev", "-m", "checklist")  # --strict-markers is on
     result.assert_outcomes(passed=1)
-    labels = {}
+    labels, links = {}, {}
     for path in (project.path / "reports" / "allure-results").glob("*-result.json"):
         data = json.loads(path.read_text())
         labels[data["name"]] = {(l["name"], l["value"]) for l in data["labels"]}
+        links[data["name"]] = [(l["type"], l["name"], l["url"]) for l in data.get("links", [])]
     assert {("severity", "critical"), ("checklist", "v2-health-ok")} <= labels["Health is ok"]
+    # the item links to where the environment says checklist items live
+    assert links["Health is ok"] == [("checklist", "v2-health-ok", "https://wiki.example/deploy-v2#v2-health-ok")]
 
 
 def test_a_severity_tag_with_an_unknown_level_is_a_usage_error(project):

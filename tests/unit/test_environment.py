@@ -673,3 +673,15 @@ def test_family_section_errors_name_the_field(tmp_path, text, problem):
     with pytest.raises(EnvironmentFileError) as err:
         environment.load("x", write(tmp_path, "x", BASE + text + "\n"), {}, model=builtin_model())
     assert problem in str(err.value)
+
+
+
+def test_a_checklist_url_needs_the_place_of_the_items_id():
+    from pydantic import ValidationError
+
+    from postdeploy.environment import Release
+
+    assert Release(checklist_url="https://wiki.example/v2#{id}").checklist_url == "https://wiki.example/v2#{id}"
+    for wrong in ("https://wiki.example/v2", "wiki.example/{id}"):
+        with pytest.raises(ValidationError, match="an http\\(s\\) address with \\{id\\}"):
+            Release(checklist_url=wrong)

@@ -190,6 +190,17 @@ class Release(_Model):
 
     version: str | None = None
     services: dict[str, VersionSource] = Field(default_factory=dict)
+    # where a checklist item is described: "https://wiki.example/deploy-v2#{id}"; a scenario tagged
+    # @checklist:<id> then links to its item in the report
+    checklist_url: str | None = None
+
+    @field_validator("checklist_url")
+    @classmethod
+    def _an_item_template(cls, value: str | None) -> str | None:
+        if value is not None and ("{id}" not in value or not value.startswith(("http://", "https://"))):
+            raise ValueError(f"an http(s) address with {{id}} where the item's id goes, e.g. "
+                             f"'https://wiki.example/deploy-checklist#{{id}}'; got {value!r}")
+        return value
 
     @field_validator("version", mode="before")
     @classmethod

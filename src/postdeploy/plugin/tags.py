@@ -7,8 +7,11 @@ import difflib
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+
+from .state import ENV_KEY
 
 # One marker each, whatever the value (pytest_bdd_apply_tag).
 VALUE_TAGS = {
@@ -87,3 +90,17 @@ def register_project_tags(config: pytest.Config, known: dict[str, str]) -> set[s
             f"{f' (did you mean {hint[0]!r}?)' if hint else ''}; it would select nothing. The tags: "
             f"{', '.join(sorted(tags | set(known)))}.")
     return tags
+
+
+@pytest.hookimpl(trylast=True)  # after allure-pytest-bdd has opened the scenario's result
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    """``@checklist:<id>`` links to its item when the environment says where items live (``release.checklist_url``)."""
+    env = request.config.stash.get(ENV_KEY, None)
+    template = env.release.checklist_url if env is not None else None
+    if not template:
+        return
+    import allure
+
+    for marker in request.node.iter_markers("checklist"):
+        item = str(marker.args[0])
+        allure.dynamic.link(template.replace("{id}", quote(item, safe="")), link_type="checklist", name=item)
