@@ -44,7 +44,8 @@ SANDBOX_FAULTS = [f for f in FAULTS if f.id != "database_outage"]
 #: faults whose effect reaches beyond the scenarios they fail (every answer slower, every sign-in refused, every
 #: error answer changed, every health or CORS answer): each gets a sandbox of its own
 ALONE = {"slow_api", "MAINTENANCE_MODE=true", "jwt_secret_mismatch", "auth_bypass", "health_degraded_200",
-         "DEBUG=true", "CORS_ORIGINS=*", "SMTP_PORT=1", "cors_reflect_any", "cors_wildcard_credentials"}
+         "DEBUG=true", "CORS_ORIGINS=*", "SMTP_PORT=1", "cors_reflect_any", "cors_wildcard_credentials",
+         "cors_credentials_without_origin"}
 GROUP_SIZE = 4
 
 

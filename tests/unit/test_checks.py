@@ -75,6 +75,8 @@ def test_cors_refuses_an_echoed_or_wildcard_origin_and_wildcard_with_credentials
     with pytest.raises(AssertionError, match="expected no wildcard origin with credentials"):
         checks.no_wildcard_with_credentials(exchange(headers={"Access-Control-Allow-Origin": "*",
                                                               "Access-Control-Allow-Credentials": "true"}))
+    with pytest.raises(AssertionError, match=r"no Access-Control-Allow-Origin for it but .*'true' \(half a refusal\)"):
+        checks.refuses_origin(exchange(headers={"Access-Control-Allow-Credentials": "true"}), "https://evil.example")
 
 
 def test_a_table_of_requests_is_sent_through_the_send_callable_and_judged_row_by_row():

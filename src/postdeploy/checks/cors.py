@@ -39,11 +39,16 @@ def allows_configured_origins(env: Environment, client: Any, path: str) -> None:
 
 
 def refuses_origin(exchange: Exchange, origin: str) -> None:
-    """A (preflight) answer does not let ``origin`` in: no matching or wildcard Access-Control-Allow-Origin."""
+    """A (preflight) answer refuses ``origin`` wholly: no matching or wildcard Access-Control-Allow-Origin, and no
+    Access-Control-Allow-Credentials: true (half a refusal is a CORS policy that only happens to hold)."""
     __tracebackhide__ = True
     allowed = exchange.headers.get("access-control-allow-origin")
+    creds = (exchange.headers.get("access-control-allow-credentials") or "").strip().lower()
     if allowed in (origin, "*"):
         fail(f"expected the origin {origin} to be refused, got Access-Control-Allow-Origin {allowed!r} from {exchange.where}")
+    if creds == "true":
+        fail(f"expected the origin {origin} to be refused, got no Access-Control-Allow-Origin for it but "
+             f"Access-Control-Allow-Credentials 'true' (half a refusal) from {exchange.where}")
 
 
 def no_wildcard_with_credentials(exchange: Exchange) -> None:

@@ -71,6 +71,10 @@ FAULTS = [
           failures={CORS_UNKNOWN: Failure(WILDCARD_CREDENTIALS, "expected no wildcard origin with credentials, got "
                                           "Access-Control-Allow-Origin '*' and Access-Control-Allow-Credentials "
                                           "'true'")}),
+    Fault("cors_credentials_without_origin", {"SANDBOX_FAULTS": "cors_credentials_without_origin"},
+          why="A refused origin gets no Access-Control-Allow-Origin but still Access-Control-Allow-Credentials: true.",
+          failures={CORS_UNKNOWN: Failure(EVIL, "got no Access-Control-Allow-Origin for it but "
+                                                "Access-Control-Allow-Credentials 'true' (half a refusal)")}),
     Fault("auth_bypass", {"SANDBOX_FAULTS": "auth_bypass"},
           why="Protected endpoints answer without checking the token.",
           failures={
