@@ -79,6 +79,7 @@ def launch(playwright: Any, headless: bool = True) -> Any:
 
 
 BLOCKED_BY_CLIENT = "net::ERR_BLOCKED_BY_CLIENT"
+ABORTED = "net::ERR_ABORTED"
 
 
 class RouteGuard:
@@ -205,20 +206,37 @@ class PageWatch:
     console_errors: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
     route_guard: RouteGuard | None = None
+    # navigations of the main frame so far, and the count when each pending request started: a request the
+    # browser aborted because the page navigated away (net::ERR_ABORTED after a later navigation) is the page
+    # moving on, not a failure of the target (it made "no failed requests" flaky after a storage sign-in)
+    _navigations: int = 0
+    _started: dict[int, int] = field(default_factory=dict)
 
     def attach_to(self, page: Any) -> None:
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.console_errors.append(f"uncaught: {error}"))
+        page.on("request", self._on_request)
+        page.on("framenavigated", lambda frame: self._on_navigated(page, frame))
         page.on("requestfailed", self._on_request_failed)
         page.on("response", self._on_response)
+
+    def _on_request(self, request: Any) -> None:
+        self._started[id(request)] = self._navigations
+
+    def _on_navigated(self, page: Any, frame: Any) -> None:
+        if frame == page.main_frame:
+            self._navigations += 1
 
     def _blocked(self, method: str, url: str | None) -> bool:
         return bool(self.route_guard and url and self.route_guard.was_blocked(method, url))
 
     def _on_request_failed(self, request: Any) -> None:
         failure = request.failure or "failed"
+        started = self._started.pop(id(request), self._navigations)
         if BLOCKED_BY_CLIENT in failure and self._blocked(request.method, request.url):
             return
+        if ABORTED in failure and self._navigations > started:
+            return  # the page navigated away while it was pending
         self.failed_requests.append(f"{request.method} {request.url}: {failure}")
 
     def _on_console(self, message: Any) -> None:
