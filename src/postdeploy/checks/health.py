@@ -40,18 +40,53 @@ def health_problems(exchange: Exchange, spec: HealthSpec) -> list[str]:
     return problems
 
 
-def services_healthy(env: Environment, client_for: Callable[[str], Any]) -> None:
-    """Ask every service of the environment its health path and judge the answer by its ``health:`` expectation."""
+def services_healthy(env: Environment, client_for: Callable[[str], Any],
+                     credentials_for: Callable[[str], Any] | None = None) -> None:
+    """Ask every service of the environment its health path and judge the answer by its ``health:`` expectation.
+
+    A service whose health answers healthy is then held to it: each call of its ``health.depends_on`` (a call
+    that needs the dependencies the health vouches for) must answer as listed; one that does not means the
+    health check hides a dependency outage (``credentials_for(account)`` signs a call's account in).
+    """
     __tracebackhide__ = True
     rows, problems = [], []
     for name, service in env.services.items():
         exchange = client_for(name).request("GET", service.health.path, follow_redirects=service.health.follow_redirects)
         found = health_problems(exchange, service.health)
+        hidden = [] if found else dependency_outages(name, service.health, client_for(name), credentials_for)
+        verdict = "; ".join(found) if found else ("healthy, but " + "; ".join(hidden) if hidden else "healthy")
         rows.append({"service": name, "url": exchange.url, "status": exchange.status,
-                     "ms": round(exchange.elapsed_ms), "verdict": "healthy" if not found else "; ".join(found)})
+                     "ms": round(exchange.elapsed_ms), "verdict": verdict})
         if found:
             problems.append(f"'{name}' at {exchange.url}: {'; '.join(found)}")
+        problems += [f"health check hides a dependency outage: '{name}' answered healthy at {exchange.url}, but "
+                     f"{outage}" for outage in hidden]
     every("health of every service", rows, problems, "every service healthy")
+
+
+def dependency_outages(name: str, spec: HealthSpec, client: Any,
+                       credentials_for: Callable[[str], Any] | None) -> list[str]:
+    """The calls of ``spec.depends_on`` that do not answer as listed, each said in a line."""
+    __tracebackhide__ = True
+    outages = []
+    for call in spec.depends_on:
+        who = f" as '{call.account}'" if call.account else ""
+        headers: list[tuple[str, str]] = []
+        if call.account:
+            if credentials_for is None:
+                raise Inconclusive(f"inconclusive: health.depends_on of '{name}' signs in as '{call.account}', "
+                                   "which this check cannot do")
+            try:
+                headers = list(credentials_for(call.account).headers)
+            except AssertionError as exc:  # the sign-in needs the dependency too: its failure is the evidence
+                outages.append(f"signing in{who} for {call.method} {call.path} failed: "
+                               f"{(str(exc).splitlines() or [''])[0]}")
+                continue
+        answer = client.request(call.method, call.path, headers=headers)
+        if answer.status not in call.status:
+            want = " or ".join(map(str, call.status))
+            outages.append(f"{call.method} {call.path}{who} answered {answer.summary()} (expected {want})")
+    return outages
 
 
 RELEASE_VARIABLE = "POSTDEPLOY_RELEASE_VERSION"

@@ -13,6 +13,7 @@ from ..errors import EnvironmentFileError, MissingSecret
 from .common import (
     ALL_METHODS,
     SAFE_METHODS,
+    Method,
     Seconds,
     _absolute_url,
     _did_you_mean,
@@ -38,6 +39,21 @@ DEFAULT_DOCS_PATHS = (
 )
 
 
+class Dependent(_Model):
+    """A call that needs what the health claims is up (its database, a downstream API): when the health says
+    healthy and this call fails, the health check hides a dependency outage."""
+
+    path: str
+    method: Method = "GET"
+    account: str | None = None  # sent as this account (its sign-in is part of the call); default anonymous
+    status: list[int] = Field(default_factory=lambda: [200])
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, int) else value
+
+
 class HealthSpec(_Model):
     """What a healthy answer looks like: real systems differ, so this is data, not code."""
 
@@ -47,6 +63,8 @@ class HealthSpec(_Model):
     body: str | None = None
     contains: str | None = None
     follow_redirects: bool = False
+    # calls that need the dependencies the health vouches for: a healthy answer while one of them fails is a defect
+    depends_on: list[Dependent] = Field(default_factory=list)
 
     @field_validator("status", mode="before")
     @classmethod

@@ -10,12 +10,13 @@ from postdeploy.environment import Environment
 
 
 @then("every service answers its health check as the environment expects")
-def _(env: Environment, service_client) -> None:
-    """Ask every service of the environment its health path and judge the answer by its ``health:`` expectation.
+def _(env: Environment, service_client, sessions) -> None:
+    """Ask every service of the environment its health path and judge the answer by its ``health:`` expectation;
+    a service that answers healthy while a call of its ``health.depends_on`` fails hides a dependency outage.
 
     Example: Then every service answers its health check as the environment expects
     """
-    checks.services_healthy(env, service_client)
+    checks.services_healthy(env, service_client, sessions.credentials)
 
 
 @then("every service reports the release version")
