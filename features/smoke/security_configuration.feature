@@ -36,6 +36,9 @@ Feature: Production configuration is safe
     Then CORS does not combine a wildcard origin with credentials
     And CORS does not allow the origin "https://evil.example"
 
+  Scenario: CORS refuses look-alike and foreign origins
+    Then the "api" service refuses CORS on "/api/v1/users/me" from foreign origins
+
   Scenario: API documentation is exposed only where the environment allows it
     Then API documentation on the "api" service is exposed as the environment expects
 

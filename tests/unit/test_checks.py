@@ -107,3 +107,18 @@ def test_asset_names_without_a_content_hash_are_named():
     checks.assets_cached([asset("http://f.test/app.3f2a9c1b.js")], 86400)
     with pytest.raises(AssertionError, match=r"long-lived caching \(max-age >= 86400\)"):
         checks.assets_cached([asset("http://f.test/app.3f2a9c1b.js", "no-cache")], 86400)
+
+
+def test_the_foreign_origins_a_careless_cors_policy_lets_in_are_derived_from_the_allowed_ones():
+    found = checks.foreign_origins(["https://app.example", "http://localhost:3000"], ["https://old.example"])
+    assert found == {
+        "https://evil.example": "an unrelated site",
+        "null": "the null origin",
+        "https://app.example.evil.example": "a look-alike of https://app.example",
+        "http://app.example": "https://app.example over the other scheme",
+        "http://localhost:3000.evil.example": "a look-alike of http://localhost:3000",
+        "https://localhost:3000": "http://localhost:3000 over the other scheme",
+        "https://old.example": "listed in expect.cors.refused_origins",
+    }
+    # an origin the environment allows is never probed as foreign
+    assert "http://app.example" not in checks.foreign_origins(["https://app.example", "http://app.example"])

@@ -59,3 +59,54 @@ def no_wildcard_with_credentials(exchange: Exchange) -> None:
     if allowed == "*" and (creds or "").lower() == "true":
         fail(f"expected no wildcard origin with credentials, got Access-Control-Allow-Origin '*' and "
              f"Access-Control-Allow-Credentials 'true' from {exchange.where}")
+
+
+UNRELATED_ORIGIN = "https://evil.example"
+
+
+def foreign_origins(allowed: list[str], refused: list[str] = ()) -> dict[str, str]:
+    """The origins a careless CORS policy lets in, derived from the allowed ones: origin -> why it is foreign.
+
+    An unrelated site, ``null`` (sandboxed frames, ``file:`` pages), each allowed origin followed by
+    ``.evil.example`` (a prefix or suffix match), each allowed origin over the other scheme (the scheme not
+    compared), and the environment's ``refused_origins``; none that is itself allowed."""
+    found = {UNRELATED_ORIGIN: "an unrelated site", "null": "the null origin"}
+    for origin in allowed:
+        if origin in ("*", "null"):
+            continue
+        found[f"{origin}.evil.example"] = f"a look-alike of {origin}"
+        scheme, sep, rest = origin.partition("://")
+        if sep and scheme in ("http", "https"):
+            found[f"{'https' if scheme == 'http' else 'http'}://{rest}"] = f"{origin} over the other scheme"
+    found.update({origin: "listed in expect.cors.refused_origins" for origin in refused})
+    return {origin: why for origin, why in found.items() if origin not in allowed}
+
+
+def _let_in(exchange: Exchange, origin: str) -> str | None:
+    """How an answer lets ``origin`` in (None: refused wholly)."""
+    allowed = exchange.headers.get("access-control-allow-origin")
+    creds = (exchange.headers.get("access-control-allow-credentials") or "").strip().lower() == "true"
+    if allowed in (origin, "*"):
+        return f"Access-Control-Allow-Origin: {allowed}{' with credentials' if creds else ''}"
+    if creds:
+        return "Access-Control-Allow-Credentials: true without its origin (half a refusal)"
+    return None
+
+
+def refuses_foreign_origins(env: Environment, client: Any, path: str, service: str) -> None:
+    """Every foreign origin (:func:`foreign_origins`) is refused, on a preflight and on a simple cross-origin GET."""
+    __tracebackhide__ = True
+    cors = env.expect.cors
+    origins = foreign_origins(cors.allowed_origins, cors.refused_origins)
+    rows, problems = [], []
+    for origin, why in origins.items():
+        answers = {"preflight": preflight(client, path, "GET", origin),
+                   "simple GET": client.request("GET", path, headers={"Origin": origin})}
+        seen = {kind: _let_in(answer, origin) for kind, answer in answers.items()}
+        rows.append({"origin": origin, "why foreign": why,
+                     **{kind: how or "refused" for kind, how in seen.items()}})
+        let_in = [f"{kind}: {how}" for kind, how in seen.items() if how]
+        if let_in:
+            problems.append(f"{origin} ({why}; {'; '.join(let_in)})")
+    every(f"CORS from foreign origins ({service})", rows, problems,
+          f"the '{service}' service to refuse {len(origins)} foreign origins on {path}")

@@ -127,6 +127,9 @@ class BrowserSpec(_Model):
 class CorsSpec(_Model):
     allowed_origins: list[str] = Field(default_factory=list)
     credentials: bool = True
+    # origins that must be refused besides the ones derived from the allowed ones (null, look-alikes, the other
+    # scheme, an unrelated site): e.g. a partner's old domain, or the staging frontend in production
+    refused_origins: list[str] = Field(default_factory=list)
 
 
 class Expectations(_Model):

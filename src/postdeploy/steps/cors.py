@@ -45,3 +45,12 @@ def _(response: Exchange) -> None:
     Example: Then CORS does not combine a wildcard origin with credentials
     """
     checks.no_wildcard_with_credentials(response)
+
+
+@then(parsers.parse('the "{service}" service refuses CORS on "{path}" from foreign origins'))
+def _(env: Environment, service_client, service: str, path: str) -> None:
+    """Send a preflight and a simple cross-origin GET from each foreign origin: an unrelated site, ``null``, each allowed origin followed by ``.evil.example`` and over the other scheme, and ``expect.cors.refused_origins``; each must be refused wholly (no Access-Control-Allow-Origin for it, no Allow-Credentials).
+
+    Example: Then the "api" service refuses CORS on "/api/v1/users/me" from foreign origins
+    """
+    checks.refuses_foreign_origins(env, service_client(service), path, service)

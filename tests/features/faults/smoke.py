@@ -26,6 +26,8 @@ ASSETS = "test_scripts_and_styles_are_contenthashed_and_cached_for_a_long_time"
 TRANSLATIONS = "test_translation_files_load"
 CORS_ALLOWED = "test_cors_allows_the_configured_origins"
 CORS_UNKNOWN = "test_cors_does_not_let_an_unknown_origin_in"
+CORS_FOREIGN = "test_cors_refuses_lookalike_and_foreign_origins"
+FOREIGN_STEP = 'Then the "api" service refuses CORS on "/api/v1/users/me" from foreign origins'
 DOCS = "test_api_documentation_is_exposed_only_where_the_environment_allows_it"
 TRACES = "test_error_answers_carry_no_stack_traces"
 
@@ -58,23 +60,43 @@ FAULTS = [
           }),
     Fault("cors_reflect_any", {"SANDBOX_FAULTS": "cors_reflect_any"},
           why="CORS echoes any Origin back, with credentials.",
-          failures={CORS_UNKNOWN: Failure(EVIL, "got Access-Control-Allow-Origin 'https://evil.example'")}),
+          failures={CORS_UNKNOWN: Failure(EVIL, "got Access-Control-Allow-Origin 'https://evil.example'"),
+                    CORS_FOREIGN: Failure(FOREIGN_STEP, "5 of 5 did not, first: https://evil.example (an unrelated "
+                                          "site; preflight: Access-Control-Allow-Origin: https://evil.example with "
+                                          "credentials")}),
     Fault("CORS_ORIGINS=*", {"CORS_ORIGINS": "*"}, why="CORS opened to every origin by configuration.",
           failures={
               CORS_ALLOWED: Failure('Then the "api" service allows CORS on "/api/v1/users/me" from every origin '
                                     "the environment allows", "1 of 1 did not, first: origin"),
               CORS_UNKNOWN: Failure(WILDCARD_CREDENTIALS, "expected no wildcard origin with credentials, got "
                                     "Access-Control-Allow-Origin '*' and Access-Control-Allow-Credentials 'true'"),
+              CORS_FOREIGN: Failure(FOREIGN_STEP, "5 of 5 did not, first: https://evil.example (an unrelated site; "
+                                    "preflight: Access-Control-Allow-Origin: * with credentials"),
           }),
     Fault("cors_wildcard_credentials", {"SANDBOX_FAULTS": "cors_wildcard_credentials"},
           why="CORS answers the origins it does not list with '*' and credentials (the listed ones still work).",
           failures={CORS_UNKNOWN: Failure(WILDCARD_CREDENTIALS, "expected no wildcard origin with credentials, got "
                                           "Access-Control-Allow-Origin '*' and Access-Control-Allow-Credentials "
-                                          "'true'")}),
+                                          "'true'"),
+                    CORS_FOREIGN: Failure(FOREIGN_STEP, "5 of 5 did not, first: https://evil.example (an unrelated "
+                                          "site; preflight: Access-Control-Allow-Origin: * with credentials")}),
+    Fault("cors_allow_null", {"SANDBOX_FAULTS": "cors_allow_null"},
+          why="The origin null (sandboxed frames, file: pages) is allowed, with credentials.",
+          failures={CORS_FOREIGN: Failure(FOREIGN_STEP, "1 of 5 did not, first: null (the null origin; preflight: "
+                                                        "Access-Control-Allow-Origin: null with credentials")}),
+    Fault("cors_suffix_match", {"SANDBOX_FAULTS": "cors_suffix_match"},
+          why="Origins are matched by prefix: the allowed origin followed by .evil.example gets in.",
+          failures={CORS_FOREIGN: Failure(FOREIGN_STEP, "1 of 5 did not, first: http://127.0.0.1:")}),
+    Fault("CORS_ORIGINS=+attacker", {"CORS_ORIGINS": "${SANDBOX_FRONTEND_URL},https://attacker.example"},
+          why="One origin too many configured: an origin the environment says must be refused is allowed.",
+          failures={CORS_FOREIGN: Failure(FOREIGN_STEP, "1 of 5 did not, first: https://attacker.example (listed in "
+                                                        "expect.cors.refused_origins")}),
     Fault("cors_credentials_without_origin", {"SANDBOX_FAULTS": "cors_credentials_without_origin"},
           why="A refused origin gets no Access-Control-Allow-Origin but still Access-Control-Allow-Credentials: true.",
           failures={CORS_UNKNOWN: Failure(EVIL, "got no Access-Control-Allow-Origin for it but "
-                                                "Access-Control-Allow-Credentials 'true' (half a refusal)")}),
+                                                "Access-Control-Allow-Credentials 'true' (half a refusal)"),
+                    CORS_FOREIGN: Failure(FOREIGN_STEP, "Access-Control-Allow-Credentials: true without its origin "
+                                                        "(half a refusal)")}),
     Fault("auth_bypass", {"SANDBOX_FAULTS": "auth_bypass"},
           why="Protected endpoints answer without checking the token.",
           failures={
