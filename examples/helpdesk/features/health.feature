@@ -13,4 +13,5 @@ Feature: The helpdesk is up
     And the JSON at "$.info.title" exists
 
   Scenario: The interactive API documentation is off
-    Then API documentation on the "api" service is exposed as the environment expects
+    When I look for API documentation on the "api" service
+    Then API documentation is exposed as the environment expects
