@@ -3,7 +3,8 @@ Feature: People can sign in, and only they see their data
 
   @severity:critical
   Scenario: Every account signs in and is recognised
-    Then every account can sign in and "/api/v1/users/me" on the "api" service accepts its credentials
+    When every account signs in and calls "/api/v1/users/me" on the "api" service
+    Then every account is signed in and accepted
 
   Scenario: A signed-in user reads their own profile and items
     Given I am signed in as "user"

@@ -5,6 +5,7 @@ Feature: The helpdesk is up
 
   @severity:critical
   Scenario: Every service answers its health check
+    When I ask every service for its health
     Then every service answers its health check as the environment expects
 
   Scenario: The API serves its OpenAPI document
