@@ -135,7 +135,6 @@ class CorsSpec(_Model):
 class Expectations(_Model):
     api_docs: Literal["disabled", "enabled", "any"] = "disabled"
     docs_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_DOCS_PATHS))
-    debug: Literal["disabled", "any"] = "disabled"
     cors: CorsSpec = Field(default_factory=CorsSpec)
 
 
