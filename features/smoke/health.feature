@@ -7,6 +7,7 @@ Feature: Services are up and healthy
   "Verify: 100% traffic on v2.0.0".
 
   Scenario: Every service answers its health endpoint and reports its dependencies up
+    When I ask every service for its health
     Then every service answers its health check as the environment expects
 
   Scenario: The API reports its database check in the documented shape
@@ -28,11 +29,13 @@ Feature: Services are up and healthy
 
   Scenario: Signed-in API routes answer within the latency objective
     Given I am signed in as "staff"
-    Then these requests to the "api" service answer within the "api_latency_ms" objective:
+    When I send these requests to the "api" service:
       | method | path                          |
       | GET    | /api/v1/users/me              |
       | GET    | /api/v1/orders                |
       | GET    | /api/v1/notifications/history |
+    Then every response arrived within the "api_latency_ms" objective
 
   Scenario: Every service runs the release that should be live
+    When I ask every service for the release it runs
     Then every service reports the release version

@@ -29,7 +29,8 @@ Feature: Production configuration is safe
       | frontend | /login           |
 
   Scenario: CORS allows the configured origins
-    Then the "api" service allows CORS on "/api/v1/users/me" from every origin the environment allows
+    When I send CORS requests to "/api/v1/users/me" on the "api" service from every allowed origin
+    Then CORS allows every allowed origin
 
   Scenario: CORS does not let an unknown origin in
     When I send a CORS preflight for GET "/api/v1/users/me" to the "api" service from the origin "https://evil.example"
@@ -37,30 +38,37 @@ Feature: Production configuration is safe
     And CORS does not allow the origin "https://evil.example"
 
   Scenario: CORS refuses look-alike and foreign origins
-    Then the "api" service refuses CORS on "/api/v1/users/me" from foreign origins
+    When I send CORS requests to "/api/v1/users/me" on the "api" service from foreign origins
+    Then CORS refuses every foreign origin
 
   Scenario: API documentation is exposed only where the environment allows it
-    Then API documentation on the "api" service is exposed as the environment expects
+    When I look for API documentation on the "api" service
+    Then API documentation is exposed as the environment expects
 
   Scenario: Error answers carry no stack traces
-    Then these requests to the "api" service answer without revealing internals:
-      | method | path                                 | body        | header                         |
-      | GET    | /api/v1/no-such-route                |             |                                |
-      | POST   | /api/v1/auth/login                   | {"email": [ |                                |
-      | GET    | /api/v1/users/me                     |             | Authorization: Bearer not-a-jwt |
-      | GET    | /api/v1/orders/not-a-number          |             |                                |
+    When I send these requests to the "api" service:
+      | method | path                        | body        | body type | headers                          |
+      | GET    | /api/v1/no-such-route       |             |           |                                  |
+      | POST   | /api/v1/auth/login          | {"email": [ | raw       | Content-Type: application/json   |
+      | GET    | /api/v1/users/me            |             |           | Authorization: Bearer not-a-jwt  |
+      | GET    | /api/v1/orders/not-a-number |             |           |                                  |
+    Then no response reveals internals
 
-  Scenario: API answers are JSON and pages are HTML
+  Scenario: API answers are labelled JSON
     Given I am signed in as "customer"
-    Then these requests to the "api" service answer with the content types:
+    When I send these requests to the "api" service:
       | method | path                                        | content type     |
       | GET    | /api/v1/health                              | application/json |
       | GET    | /api/v1/users/me                            | application/json |
       | GET    | /api/v1/users/notification-preferences      | application/json |
       | GET    | /api/v1/activity/notifications/unread-count | application/json |
       | GET    | /version                                    | application/json |
-    And these requests to the "frontend" service answer with the content types:
+    Then every response has the content type its row expects
+
+  Scenario: Pages are labelled HTML and translations JSON
+    When I send these requests to the "frontend" service:
       | method | path          | content type     |
       | GET    | /login        | text/html        |
       | GET    | /dashboard    | text/html        |
       | GET    | /i18n/en.json | application/json |
+    Then every response has the content type its row expects

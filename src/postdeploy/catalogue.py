@@ -51,7 +51,7 @@ def collect(root: str | os.PathLike[str] | None = None) -> list[StepDoc]:
         func = context.step_func
         doc = inspect.getdoc(func) or ""
         summary = doc.split("\n\n", 1)[0].replace("\n", " ").strip()
-        example = next((line.split(":", 1)[1].strip() for line in doc.splitlines() if line.startswith("Example:")), "")
+        example = _example(doc)
         params = tuple(_parameters(context.parser.name))
         signature = inspect.signature(func).parameters
         found.append(StepDoc(
@@ -67,6 +67,20 @@ def collect(root: str | os.PathLike[str] | None = None) -> list[StepDoc]:
     order = {m: i for i, m in enumerate(modules)}
     keywords = {"Given": 0, "When": 1, "Then": 2}
     return sorted(found, key=lambda s: (order[s.module], keywords.get(s.keyword, 3), s.phrase))
+
+
+def _example(doc: str) -> str:
+    """The docstring's ``Example:`` line and the indented lines after it (its table or doc string)."""
+    lines = doc.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("Example:")), None)
+    if start is None:
+        return ""
+    block = [lines[start].split(":", 1)[1].strip()]
+    for line in lines[start + 1:]:
+        if not line.startswith(" ") or not line.strip():
+            break
+        block.append(line.rstrip())
+    return "\n".join(block)
 
 
 def _step_definitions(modules: tuple[str, ...]) -> list:
@@ -98,6 +112,51 @@ def _describe(param: str) -> str:
     return f"`{name}`" + (f" ({_KINDS.get(kind, kind)})" if kind else " (text)")
 
 
+# the parts of an environment the suite itself reads, whatever the steps: how to reach and sign in to the
+# target, what it may send, the run's placeholders
+_READ_BY_EVERY_RUN = {
+    "name": "the file's name", "description": "the file only", "sandbox": "the plugin (local sandbox)",
+    "safety": "every client (postdeploy.safety)", "timeout_s": "every request", "services": "every client",
+    "accounts": "every sign-in", "auth": "every sign-in", "values": "every {{placeholder}}",
+    "secrets": "every {{placeholder}}, the redactor", "objectives": "the steps that name an objective",
+}
+
+
+def readers(root: str | os.PathLike[str] | None = None) -> dict[str, list[str]]:
+    """Each field of the environment a step's docstring names (````expect.api_docs````, ````routes:````), and every
+    top-level field and section (the families' included) -> the steps that name it; a section of a family with
+    steps is read by that family's steps."""
+    registry = families.discover(root)
+    top = [name for name in registry.environment_model.model_fields if name != "name"]
+    found: dict[str, list[str]] = {name: [] for name in top}
+    for step in collect(root):
+        for match in re.finditer(r"``([a-z_]+)((?:\.[a-z_]+)*)(?:\.[A-Z][A-Z_.]*)?(?::[^`]*)?``", step.summary):
+            name, rest = match.group(1), match.group(2)
+            if name in found:
+                entry = found.setdefault(name + rest, [])
+                if f"{step.keyword} {step.phrase}" not in entry:
+                    entry.append(f"{step.keyword} {step.phrase}")
+    for section, (_, owner) in registry.sections().items():
+        if registry[owner].step_modules and section in found and not found[section]:
+            found[section].append(f"the @{owner} steps")
+    return dict(sorted(found.items(), key=lambda item: (top.index(item[0].split(".")[0]), item[0])))
+
+
+def readers_markdown(root: str | os.PathLike[str] | None = None) -> str:
+    """The table of docs/environments.md's "Which steps read which field"."""
+    lines = ["| field | read by |", "|---|---|"]
+    readers_of = readers(root)
+    for name, steps in readers_of.items():
+        by = _READ_BY_EVERY_RUN.get(name)
+        cell = "; ".join(s if s.startswith("the @") else f"`{s}`" for s in steps)
+        if by:
+            cell = by + (f"; {cell}" if cell else "")
+        elif not cell and any(other.startswith(name + ".") for other in readers_of):
+            cell = "its fields, below"
+        lines.append(f"| `{name}` | {(cell or '**no installed step**: refused when set').replace('|', chr(92) + '|')} |")
+    return "\n".join(lines) + "\n"
+
+
 def as_text(root: str | os.PathLike[str] | None = None) -> str:
     lines = []
     module = None
@@ -109,7 +168,8 @@ def as_text(root: str | os.PathLike[str] | None = None) -> str:
         lines.append(f"{step.keyword} {step.phrase}" + (f"    [{', '.join(extras)}]" if extras else ""))
         lines.append(f"    {step.summary}")
         if step.example:
-            lines.append(f"    e.g. {step.example}")
+            first, *rest = step.example.splitlines()
+            lines += [f"    e.g. {first}", *(f"         {line}" for line in rest)]
     return "\n".join(lines).lstrip() + "\n"
 
 

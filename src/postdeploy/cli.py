@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("sandbox", help="the local reference deployment: up | down | status [--json]", add_help=False)
     steps = sub.add_parser("steps", help="print the step catalogue (every phrase, its parameters, an example)")
     steps.add_argument("--markdown", action="store_true", help="print docs/steps.md")
+    steps.add_argument("--fields", action="store_true",
+                       help="print the table of environment fields and the steps that read them (docs/environments.md)")
     sub.add_parser("report", help="build the HTML report from the last run's results", add_help=False)
     init = sub.add_parser("init", help="create a verification suite of your own for another system",
                           description="Create a verification suite for a system of your own in DIR: an environment "
@@ -64,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     if options.command == "steps":
         from . import catalogue
 
-        sys.stdout.write(catalogue.as_markdown() if options.markdown else catalogue.as_text())
+        if options.fields:
+            sys.stdout.write(catalogue.readers_markdown())
+        else:
+            sys.stdout.write(catalogue.as_markdown() if options.markdown else catalogue.as_text())
         return 0
     parser.print_help()
     return 2

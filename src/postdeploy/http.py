@@ -155,6 +155,8 @@ class ServiceClient:
         json: Any = None,
         content: bytes | str | None = None,
         data: Mapping[str, str] | None = None,
+        files: Any = None,
+        params: Iterable[tuple[str, str]] | None = None,
         follow_redirects: bool = False,
         attach: bool = True,
         timeout: float | None = None,
@@ -164,8 +166,8 @@ class ServiceClient:
         like any other; every other check waits for ``Retry-After`` once (see the module's docstring)."""
         method = method.upper()
         request = self._client.build_request(
-            method, path, headers=headers, json=json, content=content, data=data,
-            timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            method, path, headers=headers, json=json, content=content, data=data, files=files,
+            params=list(params) if params else None, timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
         )
         response, elapsed_ms = self._send(request, follow_redirects)
         if response.status_code == 429 and not rate_limit_check:

@@ -93,10 +93,11 @@ def test_results_carry_gherkin_steps_and_their_evidence(healthy_run):
     assert len(results) == len(run.outcomes)
     by_name = {r["name"]: r for r in results}
     health = by_name["Every service answers its health endpoint and reports its dependencies up"]
-    step = health["steps"][0]
-    assert step["name"].startswith("Then every service answers its health check")
-    names = [a["name"] for a in step.get("attachments", [])]
-    assert "health of every service" in names and any(n.startswith("GET /health") for n in names)
+    asking, judging = health["steps"][:2]
+    assert asking["name"] == "When I ask every service for its health"
+    assert judging["name"].startswith("Then every service answers its health check")
+    assert any(a["name"].startswith("GET /health") for a in asking.get("attachments", []))  # the exchanges
+    assert "health of every service" in [a["name"] for a in judging.get("attachments", [])]  # the verdict table
     badges = by_name["The notification history shows status badges"]
     attachments = [a for s in badges["steps"] for a in s.get("attachments", [])] + badges.get("attachments", [])
     assert any(a["type"] == "image/png" for a in attachments), "a browser scenario attaches a screenshot"

@@ -24,9 +24,10 @@ Feature: Placeholders
       | X-Tenant  | {{tenant}} |
       | X-Api-Key | {{api_key}} |
     Then the response header "X-Seen-Tenant" is "{{tenant}}"
-    And these requests to the "api" service answer:
+    When I send these requests to the "api" service:
       | method | path                     | status |
       | GET    | {{values.item_path}}?x=1 | 200    |
+    Then every response has the status its row expects
 
   Scenario: An unknown placeholder is a suite error of its step
     When I send a GET request to "/items/{{no_such_value}}" on the "api" service
@@ -42,11 +43,11 @@ class Target(BaseHTTPRequestHandler):
         body = self.rfile.read(length).decode() if length else ""
         self.seen.append({"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body})
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         self._record()
         self._answer(200, {"ok": True}, {"X-Seen-Tenant": self.headers.get("X-Tenant", "")})
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         self._record()
         self._answer(201, {"created": True})
 

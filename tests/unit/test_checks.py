@@ -1,8 +1,9 @@
 import httpx
 import pytest
 
-from postdeploy import checks, paths
+from postdeploy import checks, paths, request_spec
 from postdeploy.environment import HealthSpec
+from postdeploy.errors import SuiteError
 from postdeploy.http import Exchange
 
 
@@ -88,12 +89,15 @@ def test_a_table_of_requests_is_sent_through_the_send_callable_and_judged_row_by
                         request_body=b"", status=401 if path == "/private" else 200,
                         headers=httpx.Headers({}), body=b"{}", elapsed_ms=5.0)
 
-    checks.requests_answer(send, [{"method": "GET", "path": "/private", "status": "401|403"},
-                                  {"method": "POST", "path": "/open", "status": "200", "body": '{"a": 1}'}])
-    assert sent[1] == ("POST", "/open", {"content": b'{"a": 1}', "headers": [("Content-Type", "application/json")]})
+    table = [["method", "path", "status", "body"], ["GET", "/private", "401|403", ""], ["POST", "/open", "2xx", '{"a": 1}']]
+    answers = checks.send_requests(send, request_spec.from_table(table, step="these requests"))
+    checks.statuses_as_listed(answers)
+    assert sent[1] == ("POST", "/open", {"follow_redirects": False, "content": b'{"a": 1}',
+                                         "headers": [("Content-Type", "application/json")]})
+    strict = checks.send_requests(send, request_spec.from_table([["path", "status"], ["/private", "200"]], step="s"))
     with pytest.raises(AssertionError, match=r"expected every request answered with its listed status; 1 of 1 did "
                                              r"not, first: GET http://api.test/private \(service 'api'\): expected 200"):
-        checks.requests_answer(send, [{"method": "GET", "path": "/private", "status": "200"}])
+        checks.statuses_as_listed(strict)
 
 
 def test_asset_names_without_a_content_hash_are_named():
@@ -122,3 +126,10 @@ def test_the_foreign_origins_a_careless_cors_policy_lets_in_are_derived_from_the
     }
     # an origin the environment allows is never probed as foreign
     assert "http://app.example" not in checks.foreign_origins(["https://app.example", "http://app.example"])
+
+
+def test_a_typed_value_reads_as_json_everywhere_and_a_bare_word_is_a_feature_error():
+    assert checks.parse_literal('"ok"') == "ok" and checks.parse_literal("3") == 3 and checks.parse_literal('"3"') == "3"
+    assert checks.parse_literal("null") is None and checks.parse_literal("[1, 2]") == [1, 2]
+    with pytest.raises(SuiteError, match=r"'ok' is not a value: write text in double quotes \(\"ok\"\)"):
+        checks.parse_literal("ok")

@@ -192,6 +192,23 @@ def test_a_section_with_a_default_counts_as_absent_when_not_written(tmp_path):
     assert registry.unmet(env, ["versions"]) == ["environment 'x' has no 'database:' section, which @versions needs"]
 
 
+def test_a_section_no_installed_step_reads_is_refused_unless_the_project_has_steps_of_its_own(tmp_path):
+    class ToySection(families.Section):
+        url: str
+
+    registry = Registry([("here", Family(name="toy", description="t", sections={"toy": ToySection})),
+                         ("there", Family(name="read", description="r", sections={"read": ToySection},
+                                          step_modules=("steps.read",)))])
+    (tmp_path / "x.yaml").write_text("services: {}\ntoy: {url: 'http://x'}\nread: {url: 'http://y'}\n")
+    env, _ = environment.load("x", tmp_path, {}, model=registry.environment_model)
+    assert registry.unread(env) == ["environment 'x' sets 'toy:', which no installed step reads (the @toy family "
+                                    "has no steps yet): remove the section, or install the package whose steps "
+                                    "read it"]
+    assert registry.unread(env, project_steps=True) == []
+    (tmp_path / "y.yaml").write_text("services: {}\nread: {url: 'http://y'}\n")
+    assert registry.unread(environment.load("y", tmp_path, {}, model=registry.environment_model)[0]) == []
+
+
 def test_discovery_is_cheap():
     code = ("import sys; from postdeploy import families; families.discover('.'); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('playwright', 'steps', 'httpx', 'sandbox')))")

@@ -53,7 +53,7 @@ ROUTES = [
 def run_routes(env: Environment, transport: httpx.MockTransport) -> None:
     clients = Clients(env, transport=transport)
     sessions = Sessions(env, clients)
-    checks.routes_and_roles(env, clients.__getitem__, sessions.credentials)
+    checks.routes_and_roles(checks.ask_routes(env, clients.__getitem__, sessions.credentials))
 
 
 def test_route_rows_name_their_callers_as_columns():

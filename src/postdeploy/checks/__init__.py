@@ -3,8 +3,9 @@ seen and where.
 
 Checks raise :class:`~postdeploy.errors.CheckFailed` (an ``AssertionError``: a target defect) and hide
 their own frames from tracebacks. A ``*_problem`` function returns what is wrong (None: nothing) instead of
-failing, so that a table check can judge every row first; a table check takes a ``send`` callable
-(:data:`Send`) for its requests, so that a step, a monitor or a release verdict can reuse it.
+failing, so that a table check can judge every row first; a table check judges the answers
+(:data:`Answer`: a request of :mod:`postdeploy.request_spec` and its exchange) that :func:`send_requests` got,
+so that a step, a monitor or a release verdict can reuse it.
 
 Every check is importable from here (``from postdeploy import checks; checks.status(...)``):
 
@@ -26,7 +27,6 @@ from ._base import (
     fail,
     parse_literal,
     problems_first,
-    row_body,
     statuses_text,
 )
 from .assets import (
@@ -37,7 +37,10 @@ from .assets import (
     static_assets,
 )
 from .cors import (
+    CorsProbe,
     allows_configured_origins,
+    ask_allowed_origins,
+    ask_foreign_origins,
     foreign_origins,
     no_wildcard_with_credentials,
     preflight,
@@ -47,11 +50,16 @@ from .cors import (
 from .exposure import (
     STACK_TRACE_PATTERNS,
     api_docs,
+    docs_answers,
     errors_without_internals,
     no_stack_trace,
 )
 from .health import (
     RELEASE_VARIABLE,
+    HealthAnswer,
+    VersionAnswer,
+    ask_health,
+    ask_versions,
     expected_release,
     health_problems,
     release_version,
@@ -59,7 +67,13 @@ from .health import (
     services_healthy,
     version_problem,
 )
-from .identities import accounts_accepted, accounts_see_themselves, identity_problems
+from .identities import (
+    AccountAnswer,
+    accounts_accepted,
+    accounts_see_themselves,
+    ask_as_every_account,
+    identity_problems,
+)
 from .pages import (
     at_path,
     none_seen,
@@ -85,33 +99,50 @@ from .responses import (
     within_objective,
 )
 from .routes import (
+    Answer,
+    RouteAnswers,
+    ask_routes,
     content_type_problem,
-    content_types,
+    content_types_as_listed,
     entries_at_least,
     entries_problem,
     json_entries,
     latencies,
     latency_problem,
-    requests_answer,
     routes_and_roles,
+    send_requests,
+    statuses_as_listed,
 )
 
 __all__ = [
     "RELEASE_VARIABLE",
     "STACK_TRACE_PATTERNS",
+    "AccountAnswer",
+    "Answer",
+    "CorsProbe",
+    "HealthAnswer",
+    "RouteAnswers",
     "Send",
+    "VersionAnswer",
     "accounts_accepted",
     "accounts_see_themselves",
     "allows_configured_origins",
     "answered_within",
     "api_docs",
+    "ask_allowed_origins",
+    "ask_as_every_account",
+    "ask_foreign_origins",
+    "ask_health",
+    "ask_routes",
+    "ask_versions",
     "assets_cached",
     "assets_hashed",
     "at_path",
     "body_contains",
     "body_lacks",
     "content_type_problem",
-    "content_types",
+    "content_types_as_listed",
+    "docs_answers",
     "entries_at_least",
     "entries_problem",
     "errors_without_internals",
@@ -146,9 +177,8 @@ __all__ = [
     "refuses_origin",
     "release_version",
     "reported_version",
-    "requests_answer",
     "routes_and_roles",
-    "row_body",
+    "send_requests",
     "services_healthy",
     "shows_at_least",
     "shows_heading",
@@ -156,6 +186,7 @@ __all__ = [
     "static_assets",
     "status",
     "status_not",
+    "statuses_as_listed",
     "statuses_text",
     "version_problem",
     "within_objective",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json as _json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 from .. import evidence
-from ..errors import CheckFailed
+from ..errors import CheckFailed, SuiteError
 from ..http import Exchange
 from ..redact import redact
 
@@ -43,11 +43,15 @@ def problems_first(name: str, rows: list[dict[str, Any]], problems: list[str], w
 
 
 def parse_literal(text: str) -> Any:
-    """A Gherkin value: JSON when it parses (``"ok"``, ``3``, ``true``, ``null``), else the text."""
+    """A typed Gherkin value, read the same in every step: a JSON literal. ``"ok"`` is the text ok, ``3`` the
+    number, ``"3"`` the text 3, ``true``/``false``/``null``, ``[1, 2]`` and ``{"a": 1}`` as in JSON. An unquoted
+    word is not guessed at (is ``ok`` text? is ``1.0`` the text a version reads?): it is a feature error that
+    says how to write it."""
     try:
         return _json.loads(text)
     except ValueError:
-        return text
+        raise SuiteError(f"{text!r} is not a value: write text in double quotes (\"{text}\"), numbers, true, "
+                         f"false and null bare, lists and objects as JSON ([1, 2], {{\"a\": 1}})") from None
 
 
 def statuses_text(codes: Iterable[int]) -> str:
@@ -71,9 +75,3 @@ def asked(exchange: Exchange) -> str:
 #: ``send(method, path, **options) -> Exchange``: a request to one service as one identity (options as for
 #: :meth:`postdeploy.http.ServiceClient.request`: ``content``, ``json``, ``headers``); table checks send with it
 Send = Callable[..., Exchange]
-
-
-def row_body(row: Mapping[str, str]) -> tuple[bytes | None, list[tuple[str, str]]]:
-    """A table row's optional JSON ``body``: the content to send and the Content-Type it needs."""
-    body = row.get("body") or None
-    return (body.encode(), [("Content-Type", "application/json")]) if body else (None, [])

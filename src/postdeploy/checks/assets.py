@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..http import Exchange
-from ._base import Send, asked, every, fail, problems_first
+from ._base import asked, every, fail, problems_first
 from .responses import status
 
 _ASSET = re.compile(r"""(?:src|href)=["']([^"']+\.(?:js|css|woff2?|png|svg|ico))["']""", re.IGNORECASE)
@@ -62,14 +62,13 @@ def page_cache_problem(exchange: Exchange, max_age_s: int) -> str | None:
     return None
 
 
-def pages_revalidated(send: Send, paths: Iterable[str], max_age_s: int) -> None:
-    """GET each page: none may be cached as immutable nor for more than ``max_age_s`` (:func:`page_cache_problem`)."""
+def pages_revalidated(answers: Iterable[tuple[Any, Exchange]], max_age_s: int) -> None:
+    """No page may be cached as immutable nor for more than ``max_age_s`` (:func:`page_cache_problem`)."""
     __tracebackhide__ = True
     rows, problems = [], []
-    for path in paths:
-        exchange = send("GET", path)
+    for spec, exchange in answers:
         problem = page_cache_problem(exchange, max_age_s)
-        rows.append({"page": path, "status": exchange.status,
+        rows.append({"page": spec.path, "status": exchange.status,
                      "cache-control": exchange.headers.get("cache-control", "(absent)"), "ok": problem is None})
         problems += [problem] if problem else []
     problems_first("page caching", rows, problems, "pages")

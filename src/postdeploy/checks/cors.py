@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..environment import Environment
@@ -18,24 +19,40 @@ def preflight(client: Any, path: str, method: str, origin: str) -> Exchange:
         "Access-Control-Request-Headers": "authorization,content-type"})
 
 
-def allows_configured_origins(env: Environment, client: Any, path: str) -> None:
-    """A preflight from each of ``expect.cors.allowed_origins`` is allowed: the origin echoed, with
-    credentials if ``expect.cors.credentials``."""
-    __tracebackhide__ = True
+@dataclass(frozen=True)
+class CorsProbe:
+    """The answers of a service to cross-origin requests from a set of origins: origin -> (why it was chosen,
+    the answer of each kind of request: ``preflight``, ``simple GET``)."""
+
+    service: str
+    path: str
+    where: str
+    answers: dict[str, tuple[str, dict[str, Exchange]]]
+
+
+def ask_allowed_origins(env: Environment, client: Any, path: str) -> CorsProbe:
+    """A preflight from each of ``expect.cors.allowed_origins``."""
     origins = env.expect.cors.allowed_origins
     if not origins:
         raise Inconclusive(f"inconclusive: environment '{env.name}' lists no expect.cors.allowed_origins, so the "
                            "allowed origins cannot be checked; list them in its file")
+    return CorsProbe(client.name, path, f"{client.base_url}{path}",
+                     {origin: ("allowed", {"preflight": preflight(client, path, "GET", origin)}) for origin in origins})
+
+
+def allows_configured_origins(env: Environment, probe: CorsProbe) -> None:
+    """Each allowed origin was allowed: the origin echoed, with credentials if ``expect.cors.credentials``."""
+    __tracebackhide__ = True
     rows, problems = [], []
-    for origin in origins:
-        exchange = preflight(client, path, "GET", origin)
+    for origin, (_, answers) in probe.answers.items():
+        exchange = answers["preflight"]
         allowed = exchange.headers.get("access-control-allow-origin")
         creds = exchange.headers.get("access-control-allow-credentials")
         ok = allowed == origin and (not env.expect.cors.credentials or creds == "true")
         rows.append({"origin": origin, "allow-origin": allowed or "(absent)", "allow-credentials": creds or "(absent)", "ok": ok})
         if not ok:
             problems.append(f"origin {origin}: Access-Control-Allow-Origin {allowed!r}, Allow-Credentials {creds!r}")
-    every("CORS for allowed origins", rows, problems, f"CORS to allow each configured origin on {client.base_url}{path}")
+    every("CORS for allowed origins", rows, problems, f"CORS to allow each configured origin on {probe.where}")
 
 
 def refuses_origin(exchange: Exchange, origin: str) -> None:
@@ -93,20 +110,26 @@ def _let_in(exchange: Exchange, origin: str) -> str | None:
     return None
 
 
-def refuses_foreign_origins(env: Environment, client: Any, path: str, service: str) -> None:
-    """Every foreign origin (:func:`foreign_origins`) is refused, on a preflight and on a simple cross-origin GET."""
-    __tracebackhide__ = True
+def ask_foreign_origins(env: Environment, client: Any, path: str) -> CorsProbe:
+    """A preflight and a simple cross-origin GET from each foreign origin (:func:`foreign_origins`)."""
     cors = env.expect.cors
     origins = foreign_origins(cors.allowed_origins, cors.refused_origins)
+    return CorsProbe(client.name, path, f"{client.base_url}{path}", {
+        origin: (why, {"preflight": preflight(client, path, "GET", origin),
+                       "simple GET": client.request("GET", path, headers={"Origin": origin})})
+        for origin, why in origins.items()})
+
+
+def refuses_foreign_origins(probe: CorsProbe) -> None:
+    """Every foreign origin was refused wholly, on the preflight and on the simple cross-origin GET."""
+    __tracebackhide__ = True
     rows, problems = [], []
-    for origin, why in origins.items():
-        answers = {"preflight": preflight(client, path, "GET", origin),
-                   "simple GET": client.request("GET", path, headers={"Origin": origin})}
+    for origin, (why, answers) in probe.answers.items():
         seen = {kind: _let_in(answer, origin) for kind, answer in answers.items()}
         rows.append({"origin": origin, "why foreign": why,
                      **{kind: how or "refused" for kind, how in seen.items()}})
         let_in = [f"{kind}: {how}" for kind, how in seen.items() if how]
         if let_in:
             problems.append(f"{origin} ({why}; {'; '.join(let_in)})")
-    every(f"CORS from foreign origins ({service})", rows, problems,
-          f"the '{service}' service to refuse {len(origins)} foreign origins on {path}")
+    every(f"CORS from foreign origins ({probe.service})", rows, problems,
+          f"the '{probe.service}' service to refuse {len(probe.answers)} foreign origins on {probe.path}")

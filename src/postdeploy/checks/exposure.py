@@ -4,12 +4,13 @@ documentation where the environment says it is off."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from .. import evidence
+from ..errors import SuiteError
 from ..http import Exchange
-from ._base import Send, every, fail, row_body
+from ._base import every, fail, path_of
 
 # What a stack trace looks like in the languages web back ends are written in.
 STACK_TRACE_PATTERNS = {
@@ -32,41 +33,42 @@ def no_stack_trace(exchange: Exchange) -> None:
                  f"in the {exchange.status} answer to {exchange.where}")
 
 
-def errors_without_internals(send: Send, requests: Iterable[Mapping[str, str]]) -> None:
-    """Provoke errors (each request: ``method``, ``path``, optional JSON ``body`` and ``header`` as
-    ``Name: value``) and check that no answer carries a stack trace; every answer is judged, then all reported."""
+def errors_without_internals(answers: Sequence[tuple[Any, Exchange]]) -> None:
+    """No answer (to requests meant to provoke errors) carries a stack trace; every answer is judged, then all
+    reported."""
     __tracebackhide__ = True
     rows, problems = [], []
-    for request in requests:
-        content, extra = row_body(request)
-        header = request.get("header") or None
-        if header:
-            name, _, value = header.partition(":")
-            extra.append((name.strip(), value.strip()))
-        exchange = send(request["method"], request["path"], content=content, headers=extra)
+    for spec, exchange in answers:
         try:
             no_stack_trace(exchange)
             verdict = "clean"
         except AssertionError as exc:
             verdict = "reveals internals"
             problems.append(str(exc))
-        rows.append({"request": f"{request['method']} {request['path']}", "status": exchange.status, "verdict": verdict})
+        rows.append({"request": spec.label, "status": exchange.status, "verdict": verdict})
     every("error answers", rows, problems, "error answers without internals")
 
 
-def api_docs(client: Any, service: str, policy: str, docs_paths: Sequence[str]) -> None:
-    """API documentation as the environment expects (``expect.api_docs``): with ``disabled`` none of
-    ``docs_paths`` may answer 200, with ``enabled`` one must."""
+def docs_answers(client: Any, docs_paths: Sequence[str]) -> list[Exchange]:
+    """GET each path where API documentation is usually served (``expect.docs_paths``)."""
+    return [client.request("GET", path, attach=False) for path in docs_paths]
+
+
+def api_docs(answers: Sequence[Exchange], service: str, policy: str) -> None:
+    """API documentation as the environment expects (``expect.api_docs``): with ``disabled`` none of the
+    documentation paths may answer 200, with ``enabled`` one must."""
     __tracebackhide__ = True
-    rows = []
-    for path in docs_paths:
-        exchange = client.request("GET", path, attach=False)
-        rows.append({"path": path, "status": exchange.status, "content-type": exchange.headers.get("content-type", "")})
+    if not answers:
+        raise SuiteError("no documentation path was asked: 'When I look for API documentation on the ... service' "
+                         "must come first, and expect.docs_paths may not be empty")
+    rows = [{"path": path_of(e.url), "status": e.status, "content-type": e.headers.get("content-type", "")}
+            for e in answers]
     evidence.table("documentation paths", rows)
     exposed = [r["path"] for r in rows if r["status"] == 200]
+    where = answers[0].url.rsplit(path_of(answers[0].url), 1)[0]
     if policy == "disabled" and exposed:
         fail(f"expected API documentation disabled on '{service}' (expect.api_docs: disabled), "
-             f"but {', '.join(exposed)} answer 200 at {client.base_url}")
+             f"but {', '.join(exposed)} answer 200 at {where}")
     if policy == "enabled" and not exposed:
         fail(f"expected API documentation on '{service}' (expect.api_docs: enabled), none of "
-             f"{', '.join(docs_paths)} answers 200 at {client.base_url}")
+             f"{', '.join(r['path'] for r in rows)} answers 200 at {where}")

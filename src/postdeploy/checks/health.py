@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .. import paths
@@ -40,27 +41,49 @@ def health_problems(exchange: Exchange, spec: HealthSpec) -> list[str]:
     return problems
 
 
-def services_healthy(env: Environment, client_for: Callable[[str], Any],
-                     credentials_for: Callable[[str], Any] | None = None) -> None:
-    """Ask every service of the environment its health path and judge the answer by its ``health:`` expectation.
+@dataclass(frozen=True)
+class HealthAnswer:
+    """A service's health answer and, when it answered healthy, what the calls of its ``health.depends_on``
+    said (each outage in a line)."""
+
+    service: str
+    exchange: Exchange
+    problems: list[str]
+    outages: list[str]
+
+
+def ask_health(env: Environment, client_for: Callable[[str], Any],
+               credentials_for: Callable[[str], Any] | None = None) -> list[HealthAnswer]:
+    """Ask every service of the environment its health path, judged by its ``health:`` expectation as it comes.
 
     A service whose health answers healthy is then held to it: each call of its ``health.depends_on`` (a call
-    that needs the dependencies the health vouches for) must answer as listed; one that does not means the
-    health check hides a dependency outage (``credentials_for(account)`` signs a call's account in).
+    that needs the dependencies the health vouches for) is made too (``credentials_for(account)`` signs a call's
+    account in); one that does not answer as listed is an outage the health check hides.
     """
     __tracebackhide__ = True
-    rows, problems = [], []
+    answers = []
     for name, service in env.services.items():
         exchange = client_for(name).request("GET", service.health.path, follow_redirects=service.health.follow_redirects)
         found = health_problems(exchange, service.health)
         hidden = [] if found else dependency_outages(name, service.health, client_for(name), credentials_for)
+        answers.append(HealthAnswer(name, exchange, found, hidden))
+    return answers
+
+
+def services_healthy(answers: list[HealthAnswer]) -> None:
+    """Every service answered healthy, and no call its health vouches for failed ("health check hides a
+    dependency outage")."""
+    __tracebackhide__ = True
+    rows, problems = [], []
+    for answer in answers:
+        exchange, found, hidden = answer.exchange, answer.problems, answer.outages
         verdict = "; ".join(found) if found else ("healthy, but " + "; ".join(hidden) if hidden else "healthy")
-        rows.append({"service": name, "url": exchange.url, "status": exchange.status,
+        rows.append({"service": answer.service, "url": exchange.url, "status": exchange.status,
                      "ms": round(exchange.elapsed_ms), "verdict": verdict})
         if found:
-            problems.append(f"'{name}' at {exchange.url}: {'; '.join(found)}")
-        problems += [f"health check hides a dependency outage: '{name}' answered healthy at {exchange.url}, but "
-                     f"{outage}" for outage in hidden]
+            problems.append(f"'{answer.service}' at {exchange.url}: {'; '.join(found)}")
+        problems += [f"health check hides a dependency outage: '{answer.service}' answered healthy at {exchange.url}, "
+                     f"but {outage}" for outage in hidden]
     every("health of every service", rows, problems, "every service healthy")
 
 
@@ -131,25 +154,42 @@ def version_problem(service: str, seen: str, expected: str, origin: str, exchang
             f"{exchange.method} {path_of(exchange.url)}")
 
 
-def release_version(env: Environment, client_for: Callable[[str], Any]) -> None:
-    """Every service of ``release.services`` reports the expected release (:func:`expected_release`), on
-    each of its ``samples`` (fresh connections, to reach every instance)."""
+@dataclass(frozen=True)
+class VersionAnswer:
+    service: str
+    sample: int
+    source: Any
+    exchange: Exchange
+
+
+def ask_versions(env: Environment, client_for: Callable[[str], Any]) -> list[VersionAnswer]:
+    """Ask every service of ``release.services`` for the version it runs, ``samples`` times each (fresh
+    connections, to reach every instance)."""
     __tracebackhide__ = True
-    expected, origin = expected_release(env)
     sources = env.section("release").services
     if not sources:
         raise Inconclusive(f"environment '{env.name}' does not say where its services report their version "
                            "(release.services: name -> path, json)")
-    rows, problems = [], []
+    answers = []
     for name, source in sources.items():
         client = client_for(name)
         for sample in range(source.samples):
             fresh = [("Connection", "close")] if source.samples > 1 else []
             exchange = client.request("GET", expand(env, source.path), headers=fresh, attach=sample == 0)
-            seen = reported_version(exchange, source)
-            problem = version_problem(name, seen, expected, origin, exchange, source)
-            rows.append({"service": name, "sample": sample + 1, "url": exchange.url, "version": seen,
-                         "expected": expected, "ok": problem is None})
-            if problem and problem not in problems:
-                problems.append(problem)
+            answers.append(VersionAnswer(name, sample + 1, source, exchange))
+    return answers
+
+
+def release_version(env: Environment, answers: list[VersionAnswer]) -> None:
+    """Every answer reports the expected release (:func:`expected_release`)."""
+    __tracebackhide__ = True
+    expected, origin = expected_release(env)
+    rows, problems = [], []
+    for answer in answers:
+        seen = reported_version(answer.exchange, answer.source)
+        problem = version_problem(answer.service, seen, expected, origin, answer.exchange, answer.source)
+        rows.append({"service": answer.service, "sample": answer.sample, "url": answer.exchange.url, "version": seen,
+                     "expected": expected, "ok": problem is None})
+        if problem and problem not in problems:
+            problems.append(problem)
     problems_first("version of every service", rows, problems, "answers")

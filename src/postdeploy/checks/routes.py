@@ -3,33 +3,56 @@ requests judged by status, content type, JSON entries or latency."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from .. import evidence
 from ..environment import ANONYMOUS, Environment, Objective, expand
-from ..errors import Inconclusive
+from ..errors import Inconclusive, SuiteError
 from ..http import Exchange
-from ._base import Send, asked, every, problems_first, row_body, statuses_text
+from ..request_spec import RequestSpec
+from ._base import Send, asked, every, problems_first, statuses_text
+
+#: a request of a table and the answer it got
+Answer = tuple[RequestSpec, Exchange]
 
 
 def _cell_who(who: str) -> str:
     return who if who == ANONYMOUS else f"'{who}'"
 
 
-def routes_and_roles(env: Environment, client_for: Callable[[str], Any],
-                     credentials_for: Callable[[str], Any], workers: int = 4) -> None:
-    """Ask every route of the environment's ``routes`` table as every caller its row names, and
-    expect the status the row gives that caller. Each account is first tried on its first route that is
-    closed to anonymous callers and should answer it 2xx: when that answers 401 its credentials are
-    refused, which is reported once and spares the target its other cells. The rest go out a few at a time; the table of every cell is
-    attached, and the exchange of every cell that differs."""
+@dataclass(frozen=True)
+class RouteAnswers:
+    """The cells of the routes table (route, service, client, path, caller, expected codes), the answer of each
+    cell sent (by index), the callers whose credentials were refused, each account's first probe cell, and the
+    cells the environment's safety did not allow to send."""
+
+    cells: list[tuple]
+    seen: dict[int, Exchange]
+    refused: set[str]
+    probes: dict[str, int]
+    unsent: list[tuple]
+    sign_in_failures: dict[str, str]
+
+
+def ask_routes(env: Environment, client_for: Callable[[str], Any],
+               credentials_for: Callable[[str], Any], workers: int = 4) -> RouteAnswers:
+    """Ask every route of the environment's ``routes`` table as every caller its row names. Each account is
+    first tried on its first route that is closed to anonymous callers and should answer it 2xx: when that
+    answers 401 its credentials are refused, which spares the target its other cells. The rest go out a few at
+    a time."""
     __tracebackhide__ = True
     if not env.routes:
         raise Inconclusive(f"environment '{env.name}' has no 'routes:' table: nothing says who may call which route")
     callers = list(dict.fromkeys(who for route in env.routes for who in route.answers))
-    headers = {who: () if who == ANONYMOUS else tuple(credentials_for(who).headers) for who in callers}
+    headers, failures = {}, {}
+    for who in callers:
+        try:
+            headers[who] = () if who == ANONYMOUS else tuple(credentials_for(who).headers)
+        except AssertionError as exc:  # reported by the Then step, once for all the caller's cells
+            failures[who] = str(exc).splitlines()[0]
     cells, unsent = [], []
     for route in env.routes:
         service = route.service or env.auth.service
@@ -51,19 +74,30 @@ def routes_and_roles(env: Environment, client_for: Callable[[str], Any],
 
     probes = {}  # account -> its first cell that must answer it 2xx on a route closed to anonymous callers
     for i, (route, _, _, _, who, codes) in enumerate(cells):
-        if who != ANONYMOUS and who not in probes and protected(route) and all(200 <= c < 300 for c in codes):
+        if who != ANONYMOUS and who not in probes and who not in failures and protected(route) and all(200 <= c < 300 for c in codes):
             probes[who] = i
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         seen = dict(zip(probes.values(), pool.map(ask, probes.values())))
         refused = {cells[i][4] for i, exchange in seen.items() if exchange.status == 401}
-        rest = [i for i in range(len(cells)) if i not in seen and cells[i][4] not in refused]
+        rest = [i for i in range(len(cells)) if i not in seen and cells[i][4] not in refused | set(failures)]
         seen.update(zip(rest, pool.map(ask, rest)))
+    return RouteAnswers(cells, seen, refused, probes, unsent, failures)
+
+
+def routes_and_roles(answers: RouteAnswers) -> None:
+    """Every cell of the routes table got the status the row gives its caller; the table of every cell is
+    attached, and the exchange of every cell that differs; refused credentials are reported once."""
+    __tracebackhide__ = True
+    cells, seen, refused, probes, unsent = answers.cells, answers.seen, answers.refused, answers.probes, answers.unsent
     rows, problems = [], []
+    problems += [f"could not sign in as '{who}' to call its routes: {failure}"
+                 for who, failure in answers.sign_in_failures.items()]
     for i, (route, service, client, path, who, codes) in enumerate(cells):
         row = {"route": f"{route.method} {path}", "service": service, "caller": who, "expected": statuses_text(codes)}
         exchange = seen.get(i)
         if exchange is None:
-            rows.append({**row, "seen": f"not sent: the credentials of '{who}' were refused", "ok": ""})
+            why = "its sign-in failed" if who in answers.sign_in_failures else "its credentials were refused"
+            rows.append({**row, "seen": f"not sent: {why}", "ok": ""})
             continue
         ok = exchange.status in codes
         rows.append({**row, "seen": exchange.status, "ok": ok})
@@ -84,21 +118,33 @@ def routes_and_roles(env: Environment, client_for: Callable[[str], Any],
     problems_first("routes and roles", rows, problems, "route/caller cells")
 
 
-def requests_answer(send: Send, requests: Iterable[Mapping[str, str]]) -> None:
-    """Send each request (``method``, ``path``, optional JSON ``body``) and expect its ``status``
-    (``401|403`` for either); every request is sent, then every difference reported."""
+def send_requests(send: Send, specs: Iterable[RequestSpec]) -> list[Answer]:
+    """Send each request of a table (:mod:`postdeploy.request_spec`) in turn, as one identity; every answer is
+    kept with its request, for the Then steps to judge."""
+    return [(spec, send(spec.method, spec.path, **spec.options())) for spec in specs]
+
+
+def statuses_as_listed(answers: Sequence[Answer]) -> None:
+    """Each answer has the ``status`` its row lists (``200``, ``401|403``, ``2xx``); every answer is judged,
+    then every difference reported."""
     __tracebackhide__ = True
+    _needs(answers, "status", lambda spec: spec.status)
     rows, problems = [], []
-    for request in requests:
-        content, headers = row_body(request)
-        exchange = send(request["method"], request["path"], content=content, headers=headers)
-        expected = {int(s) for s in request["status"].split("|")}
-        ok = exchange.status in expected
-        rows.append({"request": f"{request['method']} {request['path']}", "expected": request["status"],
-                     "seen": exchange.status, "ok": ok})
+    for spec, exchange in answers:
+        ok = spec.status.allows(exchange.status)
+        rows.append({"request": spec.label, "expected": spec.status.text, "seen": exchange.status, "ok": ok})
         if not ok:
-            problems.append(f"{exchange.where}: expected {request['status']}, got {exchange.summary(120)}")
+            problems.append(f"{exchange.where}: expected {spec.status}, got {exchange.summary(120)}")
     every("requests", rows, problems, "every request answered with its listed status")
+
+
+def _needs(answers: Sequence[Answer], column: str, value: Callable[[RequestSpec], Any]) -> None:
+    if not answers:
+        raise SuiteError("no requests were sent: a 'When I send these requests ...' step must come first")
+    missing = [spec.label for spec, _ in answers if value(spec) is None]
+    if missing:
+        raise SuiteError(f"this step judges each answer by the '{column}' column of its request, which "
+                         f"{', '.join(missing)} lacks")
 
 
 def content_type_problem(exchange: Exchange, expected: str) -> str | None:
@@ -110,15 +156,15 @@ def content_type_problem(exchange: Exchange, expected: str) -> str | None:
     return f"expected content type {expected} from {asked(exchange)}, got {seen or 'none'} (status {exchange.status})"
 
 
-def content_types(send: Send, requests: Iterable[Mapping[str, str]]) -> None:
-    """Each request (``method``, default GET, and ``path``) answers with the media type of its
-    ``content type``, whatever the status (:func:`content_type_problem`)."""
+def content_types_as_listed(answers: Sequence[Answer]) -> None:
+    """Each answer has the media type of its row's ``content type``, whatever the status
+    (:func:`content_type_problem`)."""
     __tracebackhide__ = True
+    _needs(answers, "content type", lambda spec: spec.content_type)
     rows, problems = [], []
-    for request in requests:
-        exchange = send(request.get("method") or "GET", request["path"])
-        problem = content_type_problem(exchange, request["content type"])
-        rows.append({"request": f"{exchange.method} {request['path']}", "expected": request["content type"],
+    for spec, exchange in answers:
+        problem = content_type_problem(exchange, spec.content_type)
+        rows.append({"request": spec.label, "expected": spec.content_type,
                      "seen": exchange.headers.get("content-type", "(none)"), "status": exchange.status,
                      "ok": problem is None})
         problems += [problem] if problem else []
@@ -147,20 +193,19 @@ def entries_problem(exchange: Exchange, at_least: int) -> str | None:
     return None
 
 
-def entries_at_least(send: Send, requests: Iterable[Mapping[str, str]], at_least: int) -> None:
-    """Each request (``method``, default GET, and ``path``) answers 2xx JSON holding at least ``at_least``
-    values (:func:`entries_problem`): a translation file or a configuration that loads as ``{}`` fails."""
+def entries_at_least(answers: Sequence[Answer], at_least: int) -> None:
+    """Each answer is 2xx JSON holding at least ``at_least`` values (:func:`entries_problem`): a translation
+    file or a configuration that loads as ``{}`` fails."""
     __tracebackhide__ = True
+    _needs(answers, "path", lambda spec: spec.path)
     rows, problems = [], []
-    for request in requests:
-        exchange = send(request.get("method") or "GET", request["path"])
+    for spec, exchange in answers:
         problem = entries_problem(exchange, at_least)
         try:
             entries = json_entries(exchange.json())
         except ValueError:
             entries = "not JSON"
-        rows.append({"request": f"{exchange.method} {request['path']}", "status": exchange.status, "entries": entries,
-                     "ok": problem is None})
+        rows.append({"request": spec.label, "status": exchange.status, "entries": entries, "ok": problem is None})
         problems += [problem] if problem else []
     problems_first("JSON entries", rows, problems, "requests")
 
@@ -181,16 +226,16 @@ def latency_problem(exchange: Exchange, objective: str, limit_ms: float, spec: O
     return None
 
 
-def latencies(send: Send, requests: Iterable[Mapping[str, str]], objective: str, spec: Objective) -> None:
-    """Time each request (``method``, default GET, and ``path``): each must succeed below the green limit of
-    an objective of the environment (``env.objective_spec``), so real routes are measured, not only health."""
+def latencies(answers: Sequence[Answer], objective: str, spec: Objective) -> None:
+    """Each answer succeeded below the green limit of an objective of the environment (``env.objective_spec``),
+    so real routes are measured, not only health."""
     __tracebackhide__ = True
+    _needs(answers, "path", lambda request: request.path)
     limit = spec.milliseconds(name=objective)
     rows, problems = [], []
-    for request in requests:
-        exchange = send(request.get("method") or "GET", request["path"])
+    for request, exchange in answers:
         problem = latency_problem(exchange, objective, limit, spec)
-        rows.append({"request": f"{exchange.method} {request['path']}", "status": exchange.status,
+        rows.append({"request": request.label, "status": exchange.status,
                      "ms": round(exchange.elapsed_ms), "objective ms": limit, "ok": problem is None})
         problems += [problem] if problem else []
     problems_first(f"latency against '{objective}'", rows, problems, "requests")

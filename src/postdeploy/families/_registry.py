@@ -104,6 +104,20 @@ class Registry:
         return [family for family in self
                 if family.probe is not None and not any(_absent(env, section) for section in family.requires)]
 
+    def unread(self, env: Environment, *, project_steps: bool = False) -> list[str]:
+        """The sections ``env`` sets that no installed step reads, one sentence each: a section whose family has
+        no step modules yet (a project with steps of its own, ``project_steps``, may read any section)."""
+        if project_steps:
+            return []
+        problems = []
+        for name, (_, owner) in self._sections.items():
+            family = self[owner]
+            if not family.step_modules and not _absent(env, name):
+                problems.append(f"environment '{env.name}' sets '{name}:', which no installed step reads (the "
+                                f"@{owner} family has no steps yet): remove the section, or install the package "
+                                f"whose steps read it")
+        return problems
+
     def unmet(self, env: Environment, tags: Iterable[str]) -> list[str]:
         """What a scenario with these tags needs and ``env`` lacks, one sentence per missing section."""
         problems = []

@@ -73,6 +73,11 @@ def pytest_configure(config: pytest.Config) -> None:
         default_outputs(config, stopping=True)  # the previous run's results must not pass for this one's
         raise pytest.UsageError(f"postdeploy: {exc}") from None
     redact.register(*secrets)
+    unread = registry.unread(env, project_steps=bool(families.project_step_modules(config.rootpath)))
+    if unread:
+        stop_sandbox(config)
+        default_outputs(config, stopping=True)
+        raise pytest.UsageError("postdeploy: " + "; ".join(unread) + ".")
     config.stash[ENV_KEY] = env
     release = config.getoption("postdeploy_release")
     if release:  # xdist workers inherit it; the release check reads it

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import pytest
 from pytest_bdd import parsers, then, when
 
 from postdeploy import checks
 from postdeploy.environment import Environment
 from postdeploy.http import Exchange
+
+from ._support import asked_first
 
 
 @when(parsers.parse('I send a CORS preflight for {method:w} "{path}" to the "{service}" service from the origin "{origin}"'),
@@ -20,13 +23,23 @@ def _(service_client, method: str, path: str, service: str, origin: str) -> Exch
     return checks.preflight(service_client(service), path, method, origin)
 
 
-@then(parsers.parse('the "{service}" service allows CORS on "{path}" from every origin the environment allows'))
-def _(env: Environment, service_client, service: str, path: str) -> None:
-    """Preflight from each of ``expect.cors.allowed_origins``: each must be allowed (echoed, with credentials if expected).
+@when(parsers.parse('I send CORS requests to "{path}" on the "{service}" service from every allowed origin'),
+      target_fixture="cors_answers")
+def _(env: Environment, service_client, path: str, service: str) -> checks.CorsProbe:
+    """Send a preflight from each of ``expect.cors.allowed_origins`` (inconclusive when it lists none).
 
-    Example: Then the "api" service allows CORS on "/api/v1/users/me" from every origin the environment allows
+    Example: When I send CORS requests to "/api/v1/users/me" on the "api" service from every allowed origin
     """
-    checks.allows_configured_origins(env, service_client(service), path)
+    return checks.ask_allowed_origins(env, service_client(service), path)
+
+
+@then("CORS allows every allowed origin")
+def _(env: Environment, cors_answers: checks.CorsProbe) -> None:
+    """Each allowed origin was let in: echoed in Access-Control-Allow-Origin, with Allow-Credentials when ``expect.cors.credentials``.
+
+    Example: Then CORS allows every allowed origin
+    """
+    checks.allows_configured_origins(env, cors_answers)
 
 
 @then(parsers.parse('CORS does not allow the origin "{origin}"'))
@@ -47,10 +60,25 @@ def _(response: Exchange) -> None:
     checks.no_wildcard_with_credentials(response)
 
 
-@then(parsers.parse('the "{service}" service refuses CORS on "{path}" from foreign origins'))
-def _(env: Environment, service_client, service: str, path: str) -> None:
-    """Send a preflight and a simple cross-origin GET from each foreign origin: an unrelated site, ``null``, each allowed origin followed by ``.evil.example`` and over the other scheme, and ``expect.cors.refused_origins``; each must be refused wholly (no Access-Control-Allow-Origin for it, no Allow-Credentials).
+@when(parsers.parse('I send CORS requests to "{path}" on the "{service}" service from foreign origins'),
+      target_fixture="cors_answers")
+def _(env: Environment, service_client, path: str, service: str) -> checks.CorsProbe:
+    """Send a preflight and a simple cross-origin GET from each foreign origin: an unrelated site, ``null``, each allowed origin followed by ``.evil.example`` and over the other scheme, and ``expect.cors.refused_origins``.
 
-    Example: Then the "api" service refuses CORS on "/api/v1/users/me" from foreign origins
+    Example: When I send CORS requests to "/api/v1/users/me" on the "api" service from foreign origins
     """
-    checks.refuses_foreign_origins(env, service_client(service), path, service)
+    return checks.ask_foreign_origins(env, service_client(service), path)
+
+
+@then("CORS refuses every foreign origin")
+def _(cors_answers: checks.CorsProbe) -> None:
+    """Each foreign origin was refused wholly, on the preflight and the simple request: no Access-Control-Allow-Origin for it, no Allow-Credentials; every one let in is listed.
+
+    Example: Then CORS refuses every foreign origin
+    """
+    checks.refuses_foreign_origins(cors_answers)
+
+
+@pytest.fixture
+def cors_answers() -> checks.CorsProbe:
+    asked_first("answers to cross-origin requests", 'When I send CORS requests to "..." on the "..." service from ...')

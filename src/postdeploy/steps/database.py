@@ -86,6 +86,10 @@ def _(database_session: ReadOnlySession, table: str, datatable) -> None:
     """Expect each listed column with its type, nullability (yes/no) and default; a blank cell is not checked, ``(none)`` means no default.
 
     Example: Then the table "notifications" has the columns:
+      | column     | type        | nullable | default           |
+      | id         | uuid        | no       | gen_random_uuid() |
+      | status     | text        | no       | 'pending'::text   |
+      | created_at | timestamptz | no       |                   |
     """
     schema.check_table(database_session, table, _table(datatable))
 
@@ -158,6 +162,9 @@ def _(database_session: ReadOnlySession, datatable) -> None:
     """Expect every function or procedure of the table's ``signature`` column (``schema.name(type, ...)``) to exist with exactly those argument types.
 
     Example: Then these functions exist:
+      | signature                                          |
+      | activity.sp_get_notification_by_id(uuid, uuid)     |
+      | activity.sp_mark_notification_as_read(uuid, uuid)  |
     """
     schema.check_functions(database_session, _column(datatable, "signature", "function"))
 
@@ -167,6 +174,10 @@ def _(database_session: ReadOnlySession, data_expectations: DataIntegrity, role:
     """Expect the role (a name of ``data_integrity.roles``, or a database role) to hold each ``privilege`` on each ``object`` of the table (a function with its argument types, ``schema NAME``, or a table).
 
     Example: Then the role "api" has these privileges:
+      | privilege | object                                          |
+      | USAGE     | schema activity                                 |
+      | EXECUTE   | activity.sp_get_notification_by_id(uuid, uuid)  |
+      | SELECT    | notifications                                   |
     """
     real, label = _role(data_expectations, role)
     rows = _table(datatable)
@@ -178,6 +189,9 @@ def _(database_session: ReadOnlySession, data_expectations: DataIntegrity, role:
     """Expect the role to hold none of the listed privileges (least privilege: a read-only role cannot write).
 
     Example: Then the role "readonly" does not have these privileges:
+      | privilege | object        |
+      | INSERT    | notifications |
+      | DELETE    | orders        |
     """
     real, label = _role(data_expectations, role)
     rows = _table(datatable)
@@ -262,6 +276,9 @@ def _(database_session: ReadOnlySession, table: str, column: str, datatable) -> 
     """Expect the number of rows per value of the column within the table's ``min`` and ``max`` (a blank bound is open).
 
     Example: Then the rows of "notifications" by "status" are within:
+      | value  | min | max |
+      | failed |     | 5   |
+      | sent   | 1   |     |
     """
     bounds = {}
     for row in _table(datatable):
@@ -285,10 +302,13 @@ def _(env: Environment, database_session: ReadOnlySession, data_expectations: Da
 
 @then("this query returns no rows:")
 def _(database_session: ReadOnlySession, docstring: str) -> None:
-    """Run the reading query of the doc string; every row it returns is a problem (the first rows and the count are shown).
+    '''Run the reading query of the doc string; every row it returns is a problem (the first rows and the count are shown).
 
     Example: Then this query returns no rows:
-    """
+      """
+      SELECT id, status FROM orders WHERE status = 'paid' AND paid_at IS NULL
+      """
+    '''
     data.check_no_rows(database_session, docstring)
 
 

@@ -16,5 +16,8 @@ def _(response: Exchange, datatable) -> None:
     """The body is Prometheus text exposition and has every metric family of the table (column ``metric``; ``_total`` etc. suffixes match).
 
     Example: Then the response is Prometheus text exposing the metrics:
+      | metric                        |
+      | http_requests                 |
+      | http_request_duration_seconds |
     """
     checks.prometheus_exposes(response, [row["metric"] for row in table(datatable)])

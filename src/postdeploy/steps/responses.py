@@ -53,7 +53,7 @@ def _(response: Exchange) -> None:
 
 @then(parsers.parse('the JSON at "{path}" is {value}'))
 def _(response: Exchange, path: str, value: str) -> None:
-    """A value in the JSON body equals a JSON literal (``"ok"``, ``3``, ``true``, ``null``); the path is RFC 9535 JSONPath (``$.items[?@.status == 'sent'].id``) or the short form ``checks.database``, and a query that can match several values compares the list of its matches (``[1, 3]``).
+    """A value in the JSON body equals a typed value, written as in JSON: ``"ok"`` (text, always quoted), ``3`` (a number; ``"3"`` is text), ``true``, ``null``, ``[1, 2]``; a bare word is a feature error. The path is RFC 9535 JSONPath (``$.items[?@.status == 'sent'].id``) or the short form ``checks.database`` (``$`` alone is the whole body), and a query that can match several values compares the list of its matches (``[1, 3]``).
 
     Example: Then the JSON at "checks.database" is "ok"
     """
@@ -139,6 +139,9 @@ def _(response: Exchange, datatable) -> None:
     """Every header of the table (columns ``header`` and ``pattern``) is present and matches; all are checked, then all problems reported.
 
     Example: Then the response headers match:
+      | header                    | pattern        |
+      | Strict-Transport-Security | max-age=\\d{6,} |
+      | X-Content-Type-Options    | ^nosniff$      |
     """
     checks.headers_match(response, [(row["header"], row["pattern"]) for row in table(datatable)])
 

@@ -1,58 +1,83 @@
-"""The release's routes: who may call which route (the environment's ``routes:`` table), and tables of
-requests judged by status, content type, JSON entries or latency (:mod:`postdeploy.checks.routes`)."""
+"""The release's routes: who may call which route (the environment's ``routes:`` table), and the answers to a
+table of requests (``When I send these requests``) judged by status, content type, JSON entries or latency
+(:mod:`postdeploy.checks.routes`)."""
 
 from __future__ import annotations
 
-from pytest_bdd import parsers, then
+import pytest
+from pytest_bdd import parsers, then, when
 
 from postdeploy import checks
 from postdeploy.auth import Sessions
 from postdeploy.environment import Environment
+from postdeploy.errors import SuiteError
 
-from ._support import sender, table
+from ._support import asked_first
 
 
-@then("every route of the release answers each identity as the environment's routes table says")
-def _(env: Environment, sessions: Sessions, service_client) -> None:
-    """Ask every route of the environment's ``routes:`` table as each caller its row names (``anonymous`` or an account, signed in the way ``auth:`` says) and expect the status given there; every cell is checked, then every difference reported.
+@when("every identity calls the routes of the environment's routes table", target_fixture="route_answers")
+def _(env: Environment, sessions: Sessions, service_client) -> checks.RouteAnswers:
+    """Call every route of the environment's ``routes:`` table as each caller its row names (``anonymous`` or an account, signed in the way ``auth:`` says); an account whose credentials are refused on its first protected route is not sent its other cells.
 
-    Example: Then every route of the release answers each identity as the environment's routes table says
+    Example: When every identity calls the routes of the environment's routes table
     """
-    checks.routes_and_roles(env, service_client, lambda account: sessions.credentials(account))
+    return checks.ask_routes(env, service_client, lambda account: sessions.credentials(account))
 
 
-@then(parsers.parse('these requests to the "{service}" service answer:'))
-def _(service_client, credentials, service: str, datatable) -> None:
-    """Send each request of the table (``method``, ``path``, optional ``body``) as the current identity and expect its ``status`` (``401|403`` for either).
+@then("every route answers each identity as the routes table says")
+def _(route_answers: checks.RouteAnswers) -> None:
+    """Every route/caller cell got the status the table gives it; every cell is judged, then every difference reported (the table of all cells attached).
 
-    Example: Then these requests to the "api" service answer:
+    Example: Then every route answers each identity as the routes table says
     """
-    checks.requests_answer(sender(service_client, credentials, service), table(datatable))
+    checks.routes_and_roles(route_answers)
 
 
-@then(parsers.parse('these requests to the "{service}" service answer with the content types:'))
-def _(service_client, credentials, service: str, datatable) -> None:
-    """Send each request of the table (``method``, ``path``) as the current identity and expect the media type of its ``content type`` column (``application/json``, ``text/html``; charset aside), whatever the status.
+@pytest.fixture
+def route_answers() -> checks.RouteAnswers:
+    asked_first("the answers to the routes table", "When every identity calls the routes of the environment's "
+                "routes table")
 
-    Example: Then these requests to the "api" service answer with the content types:
+
+@then("every response has the status its row expects")
+def _(answers: list[checks.Answer]) -> None:
+    """Each answer to ``When I send these requests`` has the ``status`` of its row (``200``, ``401|403``, ``2xx``); every row is judged, then every difference reported.
+
+    Example: Then every response has the status its row expects
     """
-    checks.content_types(sender(service_client, credentials, service), table(datatable))
+    checks.statuses_as_listed(answers)
 
 
-@then(parsers.parse('these requests to the "{service}" service answer JSON with at least {count:d} entries:'))
-def _(service_client, credentials, service: str, count: int, datatable) -> None:
-    """Each request of the table (``method``, ``path``) answers 2xx JSON holding at least this many values, nested ones counted one by one: a translation file or a configuration that loads as ``{}`` fails.
+@then("every response has the content type its row expects")
+def _(answers: list[checks.Answer]) -> None:
+    """Each answer has the media type of its row's ``content type`` (``application/json``, ``text/html``; charset aside), whatever the status.
 
-    Example: Then these requests to the "frontend" service answer JSON with at least 10 entries:
+    Example: Then every response has the content type its row expects
     """
-    checks.entries_at_least(sender(service_client, credentials, service), table(datatable), count)
+    checks.content_types_as_listed(answers)
 
 
-@then(parsers.parse('these requests to the "{service}" service answer within the "{objective}" objective:'))
-def _(env: Environment, service_client, credentials, service: str, objective: str, datatable) -> None:
-    """Time each request of the table (``method``, ``path``) as the current identity: each must succeed within an objective of the environment (``objectives:``, in ms or s: below its green limit), so real routes are measured, not only health.
+@then(parsers.re(r"every response is JSON with at least (?P<count>\d+) (?:entry|entries)"),
+      converters={"count": int})
+def _(answers: list[checks.Answer], count: int) -> None:
+    """Each answer is 2xx JSON holding at least this many values, nested ones counted one by one: a translation file or a configuration that loads as ``{}`` fails.
 
-    Example: Then these requests to the "api" service answer within the "api_latency_ms" objective:
+    Example: Then every response is JSON with at least 10 entries
     """
-    checks.latencies(sender(service_client, credentials, service), table(datatable), objective,
-                     env.objective_spec(objective))
+    checks.entries_at_least(answers, count)
+
+
+@then(parsers.parse('every response arrived within the "{objective}" objective'))
+def _(env: Environment, answers: list[checks.Answer], objective: str) -> None:
+    """Each answer succeeded within an objective of the environment (``objectives:``, in ms or s: below its green limit), so real routes are measured, not only health.
+
+    Example: Then every response arrived within the "api_latency_ms" objective
+    """
+    checks.latencies(answers, objective, env.objective_spec(objective))
+
+
+@pytest.fixture
+def answers() -> list[checks.Answer]:
+    """The answers to the last table of requests; ``When I send these requests`` replaces them."""
+    raise SuiteError("this step judges the answers to a table of requests, but none was sent: a 'When I send these "
+                     "requests to the ... service:' step must come before it (the feature is wrong, not the target)")

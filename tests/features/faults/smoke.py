@@ -27,11 +27,11 @@ TRANSLATIONS = "test_translation_files_load"
 CORS_ALLOWED = "test_cors_allows_the_configured_origins"
 CORS_UNKNOWN = "test_cors_does_not_let_an_unknown_origin_in"
 CORS_FOREIGN = "test_cors_refuses_lookalike_and_foreign_origins"
-FOREIGN_STEP = 'Then the "api" service refuses CORS on "/api/v1/users/me" from foreign origins'
+FOREIGN_STEP = "Then CORS refuses every foreign origin"
 DOCS = "test_api_documentation_is_exposed_only_where_the_environment_allows_it"
 TRACES = "test_error_answers_carry_no_stack_traces"
 
-CONTENT_TYPES = "test_api_answers_are_json_and_pages_are_html"
+CONTENT_TYPES = "test_api_answers_are_labelled_json"
 RELEASE = "test_every_service_runs_the_release_that_should_be_live"
 ROUTES = "test_every_route_of_the_release_answers_each_caller_as_the_environment_lists"
 IDENTITY = "test_every_account_is_served_its_own_identity"
@@ -39,14 +39,14 @@ IDENTITY = "test_every_account_is_served_its_own_identity"
 HEADERS_STEP = "Then the response headers match:"
 NO_CONSOLE_ERRORS = "Then the page has no console errors"
 NO_FAILED_REQUESTS = "Then the page made no failed requests"
-TABLE_STEP = 'Then these requests to the "api" service answer:'
+TABLE_STEP = "Then every response has the status its row expects"
 EVIL = 'Then CORS does not allow the origin "https://evil.example"'
 WILDCARD_CREDENTIALS = "Then CORS does not combine a wildcard origin with credentials"
+SIGN_IN_STEP = "Then every account is signed in and accepted"
 HEALTH_STEP = "Then every service answers its health check as the environment expects"
-ROUTES_STEP = "Then every route of the release answers each identity as the environment's routes table says"
-IDENTITY_STEP = ('Then every account sees its own username at "email" and role at "role" in "/api/v1/users/me" on '
-                 'the "api" service')
-ROUTES_LATENCY_STEP = 'Then these requests to the "api" service answer within the "api_latency_ms" objective:'
+ROUTES_STEP = "Then every route answers each identity as the routes table says"
+IDENTITY_STEP = 'Then every account sees its own username at "email" and role at "role"'
+ROUTES_LATENCY_STEP = 'Then every response arrived within the "api_latency_ms" objective'
 STATUS_OK = 'Then the JSON at "status" is "ok"'
 MAINTENANCE_503 = "got 503 '{\"status\":\"maintenance\""
 LOGIN_503 = "failed: expected a 2xx answer, got 503"
@@ -66,8 +66,7 @@ FAULTS = [
                                           "credentials")}),
     Fault("CORS_ORIGINS=*", {"CORS_ORIGINS": "*"}, why="CORS opened to every origin by configuration.",
           failures={
-              CORS_ALLOWED: Failure('Then the "api" service allows CORS on "/api/v1/users/me" from every origin '
-                                    "the environment allows", "1 of 1 did not, first: origin"),
+              CORS_ALLOWED: Failure("Then CORS allows every allowed origin", "1 of 1 did not, first: origin"),
               CORS_UNKNOWN: Failure(WILDCARD_CREDENTIALS, "expected no wildcard origin with credentials, got "
                                     "Access-Control-Allow-Origin '*' and Access-Control-Allow-Credentials 'true'"),
               CORS_FOREIGN: Failure(FOREIGN_STEP, "5 of 5 did not, first: https://evil.example (an unrelated site; "
@@ -108,8 +107,7 @@ FAULTS = [
     Fault("jwt_secret_mismatch", {"SANDBOX_FAULTS": "jwt_secret_mismatch"},
           why="Tokens are signed with one secret and verified with another: every signed-in call is refused.",
           failures={
-              SIGN_IN: Failure('Then every account can sign in and "/api/v1/users/me" on the "api" service accepts '
-                               "its credentials", "3 of 3 did not, first: 'admin' signed in but GET"),
+              SIGN_IN: Failure(SIGN_IN_STEP, "3 of 3 did not, first: 'admin' signed in but GET"),
               WHO: Failure("Then the response status is 200", "expected status 200, got 401"),
               CUSTOMER: Failure(TABLE_STEP, "2 of 2 did not, first: GET"),
               SETTINGS_PAGE: Failure('Then the page path is "/dashboard"', "expected the browser at /dashboard"),
@@ -125,8 +123,7 @@ FAULTS = [
     Fault("metrics_disabled", {"SANDBOX_FAULTS": "metrics_disabled"}, why="The API's /metrics is gone.",
           failures={
               METRICS: Failure("Then the response status is 200", "expected status 200, got 404"),
-              ROUTES: Failure("Then every route of the release answers each identity as the environment's routes "
-                              "table says", "expected 200 for anonymous GET /metrics (service 'api'), got 404"),
+              ROUTES: Failure(ROUTES_STEP, "expected 200 for anonymous GET /metrics (service 'api'), got 404"),
           }),
     Fault("worker_metrics_missing", {"SANDBOX_FAULTS": "worker_metrics_missing"},
           why="The worker's /metrics lacks the delivery metrics the alerts use.",
@@ -138,7 +135,7 @@ FAULTS = [
     Fault("i18n_missing", {"SANDBOX_FAULTS": "i18n_missing"},
           why="The translation files are missing; the pages that load them log the 404s.",
           failures={
-              TRANSLATIONS: Failure('Then these requests to the "frontend" service answer:', "2 of 2 did not"),
+              TRANSLATIONS: Failure(TABLE_STEP, "2 of 2 did not"),
               SETTINGS_PAGE: Failure(NO_FAILED_REQUESTS, "expected no failed requests on"),
               HISTORY_PAGE: Failure(NO_FAILED_REQUESTS, "expected no failed requests on"),
           }),
@@ -178,14 +175,13 @@ FAULTS = [
           failures={
               LATENCY: Failure('Then the response time is within the "api_latency_ms" objective',
                                "expected a response within the 'api_latency_ms' objective of 1000 ms"),
-              ROUTES_LATENCY: Failure('Then these requests to the "api" service answer within the "api_latency_ms" '
-                                      "objective:", "within the 'api_latency_ms' objective of 1000 ms"),
+              ROUTES_LATENCY: Failure(ROUTES_LATENCY_STEP, "within the 'api_latency_ms' objective of 1000 ms"),
           }),
     Fault("ENABLE_DOCS=true", {"ENABLE_DOCS": "true"}, why="The API serves its documentation in production.",
-          failures={DOCS: Failure('Then API documentation on the "api" service is exposed as the environment expects',
+          failures={DOCS: Failure("Then API documentation is exposed as the environment expects",
                                   "but /docs, /redoc, /openapi.json answer 200")}),
     Fault("DEBUG=true", {"DEBUG": "true"}, why="A debug build: error answers carry Python tracebacks.",
-          failures={TRACES: Failure('Then these requests to the "api" service answer without revealing internals:',
+          failures={TRACES: Failure("Then no response reveals internals",
                                     "first: expected an error without internals, got a Python traceback")}),
     Fault("MAINTENANCE_MODE=true", {"MAINTENANCE_MODE": "true"},
           why="The API answers 503 everywhere: every check that needs an API answer fails, and says it got 503.",
@@ -199,16 +195,13 @@ FAULTS = [
               MAINTENANCE: Failure("Then the response status is not 503", "expected any status but 503, got 503"),
               ROUTES_LATENCY: Failure('Given I am signed in as "staff"', LOGIN_503),
               RELEASE: Failure("Then every service reports the release version", "got 503"),
-              SIGN_IN: Failure('Then every account can sign in and "/api/v1/users/me" on the "api" service accepts '
-                               "its credentials", LOGIN_503),
+              SIGN_IN: Failure(SIGN_IN_STEP, LOGIN_503),
               WHO: Failure('Given I am signed in as "admin"', LOGIN_503),
               ANONYMOUS: Failure(TABLE_STEP, "5 of 5 did not, first: GET"),
               FORGED: Failure("Then the response status is 401", MAINTENANCE_503),
               CUSTOMER: Failure('Given I am signed in as "customer"', LOGIN_503),
-              ROUTES: Failure("Then every route of the release answers each identity as the environment's routes "
-                              "table says", LOGIN_503),
-              IDENTITY: Failure('Then every account sees its own username at "email" and role at "role" in '
-                                '"/api/v1/users/me" on the "api" service', LOGIN_503),
+              ROUTES: Failure(ROUTES_STEP, LOGIN_503),
+              IDENTITY: Failure(IDENTITY_STEP, LOGIN_503),
               SETTINGS_PAGE: Failure('When I sign in through the browser as "admin"', BROWSER_503),
               HISTORY_PAGE: Failure('Given I am signed in to the browser as "admin"', BROWSER_503),
           }),
@@ -231,16 +224,13 @@ FAULTS.append(Fault(
         DATABASE_SHAPE: Failure("Then the response status is 200", DATABASE_503),
         LATENCY: Failure("Then the response status is 200", DATABASE_503),
         MAINTENANCE: Failure("Then the response status is not 503", DATABASE_503),
-        SIGN_IN: Failure('Then every account can sign in and "/api/v1/users/me" on the "api" service accepts '
-                         "its credentials", LOGIN_500),
+        SIGN_IN: Failure(SIGN_IN_STEP, LOGIN_500),
         WHO: Failure('Given I am signed in as "admin"', LOGIN_500),
         CUSTOMER: Failure('Given I am signed in as "customer"', LOGIN_500),
         CONTENT_TYPES: Failure('Given I am signed in as "customer"', LOGIN_500),
         ROUTES_LATENCY: Failure('Given I am signed in as "staff"', LOGIN_500),
-        ROUTES: Failure("Then every route of the release answers each identity as the environment's routes "
-                        "table says", LOGIN_500),
-        IDENTITY: Failure('Then every account sees its own username at "email" and role at "role" in '
-                          '"/api/v1/users/me" on the "api" service', LOGIN_500),
+        ROUTES: Failure(ROUTES_STEP, LOGIN_500),
+        IDENTITY: Failure(IDENTITY_STEP, LOGIN_500),
         SETTINGS_PAGE: Failure('When I sign in through the browser as "admin"', BROWSER_500),
         HISTORY_PAGE: Failure('Given I am signed in to the browser as "admin"', BROWSER_500),
     }))

@@ -5,6 +5,7 @@ Feature: The deployment is up
 
   @severity:critical
   Scenario: Every service answers its health check
+    When I ask every service for its health
     Then every service answers its health check as the environment expects
 
   Scenario: The home page answers without revealing internals
