@@ -6,8 +6,8 @@ what it read or raises :class:`~postdeploy.errors.CheckFailed`, whose first line
 expectation and what was found; every query attaches its SQL, parameters and first rows (redacted).
 """
 
-from . import data, health, migrations, plans, schema
+from . import agreement, data, health, migrations, plans, schema
 from ._query import EVIDENCE_ROWS
-from .section import DataIntegrity, Migrations
+from .section import Agreement, DataIntegrity, Migrations
 
-__all__ = ["EVIDENCE_ROWS", "DataIntegrity", "Migrations", "data", "health", "migrations", "plans", "schema"]
+__all__ = ["EVIDENCE_ROWS", "Agreement", "DataIntegrity", "Migrations", "agreement", "data", "health", "migrations", "plans", "schema"]

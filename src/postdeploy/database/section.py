@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, model_validator
 
 from ..families._family import Section
 
@@ -34,6 +34,37 @@ class Bounds(Section):
     max: int | None = Field(default=None, ge=0)
 
 
+class Agreement(Section):
+    """Records the API must report as the database holds them (:mod:`postdeploy.database.agreement`)."""
+
+    #: a reading query whose rows are the records (its columns: the path's placeholders and the compared ones)
+    query: str = Field(min_length=1)
+    #: the request that asks about one record: {column} placeholders are filled from the row
+    path: str = Field(pattern=r"^/")
+    service: str = "api"
+    #: who asks: an account of the environment ...
+    account: str | None = None
+    #: ... or the account whose username is in this column of the row (rows of other users are left out)
+    account_column: str | None = None
+    #: column -> the JSON path of the same fact in the answer
+    fields: dict[str, str] = Field(min_length=1)
+    #: at most this many records asked about (Hypothesis examples), drawn from at most ``pool`` rows
+    examples: int = Field(default=20, ge=1, le=500)
+    pool: int = Field(default=1000, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _one_asker(self) -> Agreement:
+        if self.account and self.account_column:
+            raise ValueError("say who asks with account (one account) or account_column (the row's owner), not both")
+        return self
+
+    @property
+    def path_columns(self) -> list[str]:
+        import string
+
+        return [name for _, name, _, _ in string.Formatter().parse(self.path) if name]
+
+
 class DataIntegrity(Section):
     migrations: Migrations = Migrations()
     #: a role as features name it -> the role in this environment's database, e.g. {api: app_user}
@@ -56,6 +87,8 @@ class DataIntegrity(Section):
     long_running_query_s: Annotated[float, Field(gt=0)] = 300
     #: a replica further behind than this is a defect
     replication_lag_s: Annotated[float, Field(gt=0)] = 30
+    #: name -> records the API must report as the database holds them
+    agreements: dict[str, Agreement] = Field(default_factory=dict)
     #: a pg_stat_statements mean above this is a defect
     slow_query_mean_ms: Annotated[float, Field(gt=0)] = 500
 

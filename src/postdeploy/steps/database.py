@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from pytest_bdd import parsers, then
+from pytest_bdd import parsers, then, when
 
-from postdeploy.database import DataIntegrity, data, health, migrations, plans, schema
+from postdeploy.auth import Sessions
+from postdeploy.database import DataIntegrity, agreement, data, health, migrations, plans, schema
 from postdeploy.environment import Environment
 from postdeploy.errors import AlreadyReported, SuiteError
 from postdeploy.plugin.state import unreachable
@@ -373,3 +374,42 @@ def _(database_session: ReadOnlySession, data_expectations: DataIntegrity) -> No
     Example: Then database replicas are not further behind than expected
     """
     health.check_replication_lag(database_session, data_expectations.replication_lag_s)
+
+
+# ---- the API and the database agree ----------------------------------------------------------------------
+
+@pytest.fixture
+def agreement_result() -> agreement.AgreementResult:
+    raise SuiteError("this step judges sampled records, but none were sampled: 'When I sample the \"...\" records "
+                     "and ask the API about each' must come before it (the feature is wrong, not the target)")
+
+
+@when(parsers.parse('I sample the "{name}" records and ask the API about each'), target_fixture="agreement_result")
+def _(env: Environment, database_session: ReadOnlySession, data_expectations: DataIntegrity, service_client,
+      sessions: Sessions, name: str) -> agreement.AgreementResult:
+    """Draw records from the rows of ``data_integrity.agreements.NAME``'s query with Hypothesis (at most its ``examples``, from at most ``pool`` rows; the seed is in the result) and ask its ``path`` on its ``service`` about each, as its ``account`` or as the account whose username is in its ``account_column``.
+
+    Example: When I sample the "order_totals" records and ask the API about each
+    """
+    spec = data_expectations.agreements.get(name)
+    if spec is None:
+        known = ", ".join(data_expectations.agreements) or "none"
+        raise SuiteError(f"environment '{env.name}' has no data_integrity.agreements.{name} (it has: {known})")
+    client = service_client(spec.service)
+
+    def ask(row, account):
+        headers = list(sessions.credentials(account).headers) if account else []
+        return client.request("GET", spec.path.format(**{k: row[k] for k in spec.path_columns}), headers=headers,
+                              attach=False)
+
+    usernames = {str(env.account(a).username or "").casefold(): a for a in env.accounts} if spec.account_column else {}
+    return agreement.compare(name, spec, database_session, ask, usernames)
+
+
+@then("the API agrees with the database on every sampled record")
+def _(agreement_result: agreement.AgreementResult) -> None:
+    """Every sampled record was answered 2xx with each compared value equal to the database's (numbers by value, UUIDs and instants by meaning); a disagreement names the record, the column, both values and the seed that drew it.
+
+    Example: Then the API agrees with the database on every sampled record
+    """
+    agreement.check_agreement(agreement_result)

@@ -31,6 +31,7 @@ FRESH = "test_inapp_notifications_are_recent"
 CONNECTIONS = "test_connections_in_use_leave_headroom"
 LOCKS = "test_no_session_waits_on_anothers_lock"
 PLANS = "test_the_platforms_frequent_queries_read_large_tables_through_indexes"
+UNREAD = "test_every_accounts_unread_count_is_its_unread_notifications"
 
 MIGRATIONS_STEP = "Then the database migrations are at the expected version and clean"
 FUNCTIONS_STEP = "Then these functions exist:"
@@ -60,6 +61,19 @@ class DatabaseFault(Fault):
     family: str = "data_integrity"
     args: tuple[str, ...] = ("-m", "data_integrity")
 
+
+# the unread count as migration 000010 defines it (CREATE OR REPLACE keeps its grants)
+UNREAD_COUNT = """CREATE OR REPLACE FUNCTION activity.sp_get_unread_count(p_user_id uuid, p_include_deleted boolean DEFAULT false)
+RETURNS TABLE (total_unread bigint, by_type jsonb)
+LANGUAGE sql STABLE AS $$
+    WITH c AS (
+        SELECT n.type, count(*) AS cnt
+        FROM activity.notifications n
+        WHERE n.user_id = p_user_id AND NOT n.is_read AND (p_include_deleted OR NOT n.is_deleted)
+        GROUP BY n.type
+    )
+    SELECT coalesce(sum(cnt), 0)::bigint, coalesce(jsonb_object_agg(type, cnt), '{}'::jsonb) FROM c
+$$"""
 
 FAULTS = [
     DatabaseFault(
@@ -137,11 +151,14 @@ FAULTS = [
         failures={PROCEDURES: Failure(FUNCTIONS_STEP, "function activity.sp_delete_notification(uuid, uuid): "
                                                       "expected it to exist, found no function of that name")}),
     DatabaseFault(
-        "grant_revoked", {}, why="The API's role may no longer execute activity.sp_get_unread_count.",
+        "grant_revoked", {}, why="The API's role may no longer execute activity.sp_get_unread_count: the grant "
+                                 "check names it, and the unread badge answers 500.",
         sql=("REVOKE EXECUTE ON FUNCTION activity.sp_get_unread_count(uuid, boolean) FROM app_user",),
         undo=("GRANT EXECUTE ON FUNCTION activity.sp_get_unread_count(uuid, boolean) TO app_user",),
         failures={PROCEDURES: Failure(API_GRANTS_STEP, "role api (app_user): expected to have EXECUTE on "
-                                                       "activity.sp_get_unread_count(uuid, boolean), found it missing")}),
+                                                       "activity.sp_get_unread_count(uuid, boolean), found it missing"),
+                  UNREAD: Failure("Then the API agrees with the database on every sampled record",
+                                  "3 of 3 sampled record(s) disagree, first email=")}),
     DatabaseFault(
         "readonly_role_writes", {}, why="The suite's read-only role was granted INSERT on notifications.",
         sql=("GRANT INSERT ON notifications TO postdeploy_readonly",),
@@ -234,4 +251,12 @@ FAULTS = [
         environment={"max_connection_share": 0.01},
         failures={CONNECTIONS: Failure("Then database connections in use stay below the expected share",
                                        "database connections: expected fewer than 1% of")}),
+    DatabaseFault(
+        "unread_count_counts_read", {},
+        why="A migration rewrote activity.sp_get_unread_count without its is_read filter: every badge counts "
+            "the notifications already read.",
+        sql=(UNREAD_COUNT.replace("AND NOT n.is_read ", ""),), undo=(UNREAD_COUNT,),
+        failures={UNREAD: Failure("Then the API agrees with the database on every sampled record",
+                                  "expected the API to agree with the database on 'unread_counts', but 3 of 3 "
+                                  "sampled record(s) disagree")}),
 ]
