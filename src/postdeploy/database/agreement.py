@@ -15,9 +15,11 @@ import datetime as dt
 import decimal
 import os
 import random
+import tempfile
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import evidence, paths
@@ -90,6 +92,10 @@ def compare(name: str, spec: Agreement, session: ReadOnlySession, ask: Callable[
     sends the request; ``accounts``: username -> account name, for ``account_column``)."""
     from hypothesis import HealthCheck, Phase, given, seed, settings
     from hypothesis import strategies as st
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    # no example database (database=None) and no cache in the project: Hypothesis keeps its few files in tmp
+    set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "postdeploy-hypothesis")
 
     __tracebackhide__ = True
     result = query(session, f"records of '{name}'", f"SELECT * FROM ({spec.query.strip().rstrip(';')}) AS records "
