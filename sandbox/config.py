@@ -86,6 +86,14 @@ FAULTS: dict[str, Fault] = {
                              "(and https://) too, with credentials"),
     "cors_credentials_without_origin": Fault("the api refuses an unknown Origin (no Access-Control-Allow-Origin) but "
                                              "still sends Access-Control-Allow-Credentials: true"),
+    # what a release must not expose (issue 19, the @security family)
+    "weak_csp": Fault("the frontend's Content-Security-Policy allows 'unsafe-inline', 'unsafe-eval' and any host in "
+                      "script-src, and drops frame-ancestors"),
+    "exposed_dotenv": Fault("the frontend serves its deployment's /.env file"),
+    "debug_endpoint": Fault("the api serves /debug: its settings and process environment, to anyone"),
+    "source_maps": Fault("the frontend's scripts name a source map (sourceMappingURL) and serve it, sources included"),
+    "script_secret": Fault("the frontend's app.js embeds an AWS access key and a Stripe live key"),
+    "insecure_cookies": Fault("the api's login sets its session cookie without HttpOnly and SameSite"),
 }
 
 # The release every component reports at /version; stale_instance leaves the worker on the previous one.

@@ -22,6 +22,15 @@ I18N_DIR = config.SANDBOX_DIR / "i18n"
 IMMUTABLE = "public, max-age=31536000, immutable"
 MISSING_ASSET = "/static/settings.3f2a9c1d.css"  # referenced by the frontend_broken_asset fault; never exists
 POWERED_BY = "Express"  # what the x_powered_by fault announces (Express's default, as when Helmet is left out)
+# what the script_secret fault pastes into app.js: key-shaped (AWS, Stripe), not real keys
+SCRIPT_SECRETS = (b'\nwindow.PAYMENT_CONFIG = {awsAccessKeyId: "AKIA' + b"SANDBOXFAKEKEY01" + b'", '
+                  b'stripeKey: "sk_live_' + b"SandboxFakeStripeKey0001" + b'"};\n')
+
+
+def source_map(name: str, data: bytes) -> dict:
+    """A version 3 source map of one script, with its sources inlined (what a build leaves when maps ship)."""
+    return {"version": 3, "file": name, "sources": ["webpack:///src/app.js"],
+            "sourcesContent": [data.decode()], "names": [], "mappings": "AAAA"}
 
 
 class Assets:
@@ -62,6 +71,8 @@ def create_app() -> FastAPI:
     csp = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
            f"connect-src 'self' {api_origin}; font-src 'self'; object-src 'none'; base-uri 'self'; "
            "form-action 'self'; frame-ancestors 'none'")
+    if "weak_csp" in faults:  # loosened for an inline analytics snippet: inline and eval'd scripts from anywhere
+        csp = "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' *; object-src 'none'"
     security = {
         "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
         "X-Content-Type-Options": "nosniff",
@@ -190,12 +201,26 @@ def create_app() -> FastAPI:
 
     @app.get("/static/{name}")
     def static(name: str):
+        if "source_maps" in faults and name.endswith(".js.map") and name[:-4] in assets.files:
+            return JSONResponse(source_map(name[:-4], assets.files[name[:-4]][0]))
         f = assets.files.get(name)
         if f is None:
             return JSONResponse({"detail": "Not Found"}, status_code=404)
         cache = "no-store" if "no_cache_headers" in faults else IMMUTABLE
         etag = '"' + hashlib.sha256(f[0]).hexdigest()[:8] + '"'
-        return Response(f[0], media_type=f[1], headers={"Cache-Control": cache, "ETag": etag})
+        data = f[0]
+        if name.endswith(".js") and "script_secret" in faults:  # keys pasted into the bundle's configuration
+            data += SCRIPT_SECRETS
+        if name.endswith(".js") and "source_maps" in faults:  # the production build kept its source maps
+            data += f"\n//# sourceMappingURL={name}.map\n".encode()
+        return Response(data, media_type=f[1], headers={"Cache-Control": cache, "ETag": etag})
+
+    @app.get("/.env")
+    def dotenv():
+        if "exposed_dotenv" not in faults:
+            return JSONResponse({"detail": "Not Found"}, status_code=404)
+        return Response("ENVIRONMENT=production\nJWT_SECRET=sandbox-leaked-jwt-secret\n"
+                        "DATABASE_URL=postgresql://app:app@db:5432/app\n", media_type="text/plain")
 
     @app.get("/favicon.ico")
     def favicon():

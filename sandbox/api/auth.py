@@ -3,12 +3,13 @@
 jwt_secret_mismatch faults act here)."""
 
 import asyncio
+import secrets
 import time
 from collections.abc import Callable
 from typing import NamedTuple
 
 import jwt
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from psycopg.rows import dict_row
 from pydantic import BaseModel
 
@@ -25,6 +26,7 @@ class Auth(NamedTuple):
     require: Callable[..., Callable[..., dict]]  # require("admin", "staff"): a dependency checking the role
     admin_only: Callable[..., dict]
     staff_or_admin: Callable[..., dict]
+    faults: frozenset[str] = frozenset()
 
 
 def make_auth(s: Settings, pool: db.Pool) -> Auth:
@@ -80,7 +82,7 @@ def make_auth(s: Settings, pool: db.Pool) -> Auth:
 
     return Auth(issue_token=issue_token, authenticate=authenticate, current_user=current_user,
                 seeded_user=_seeded_user, require=require, admin_only=require("admin"),
-                staff_or_admin=require("admin", "staff"))
+                staff_or_admin=require("admin", "staff"), faults=frozenset(s.faults))
 
 
 class LoginIn(BaseModel):
@@ -93,8 +95,14 @@ def router(auth: Auth) -> APIRouter:
 
     @routes.post("/api/v1/auth/login", tags=["auth"])
     @routes.post("/api/v2/auth/login", tags=["auth"])
-    def login(body: LoginIn):
-        return auth.issue_token(auth.authenticate(body.email, body.password))
+    def login(body: LoginIn, response: Response):
+        issued = auth.issue_token(auth.authenticate(body.email, body.password))
+        # the session cookie (an opaque id, for the refresh route of a browser session); insecure_cookies drops
+        # HttpOnly and SameSite (Secure is the HTTPS deployment's: the sandbox speaks plain HTTP)
+        careless = "insecure_cookies" in auth.faults
+        response.set_cookie("session_id", secrets.token_urlsafe(24), path="/api/v1/auth", httponly=not careless,
+                            samesite=None if careless else "strict", max_age=issued["expires_in"])
+        return issued
 
     @routes.post("/api/v1/auth/token", tags=["auth"])
     async def token(request: Request):

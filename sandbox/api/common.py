@@ -35,6 +35,7 @@ class Settings:
         self.cors_origins = [o.strip().rstrip("/") for o in origins.split(",") if o.strip()]
         self.enable_docs = config.env_bool("ENABLE_DOCS", False)
         self.debug = config.env_bool("DEBUG", False)
+        self.log_level = config.env_str("LOG_LEVEL", "WARNING").upper()
         self.environment = config.env_str("ENVIRONMENT", "production")
         self.maintenance = config.env_bool("MAINTENANCE_MODE", False)
         self.rate_limit = config.env_int("RATE_LIMIT_PER_MINUTE", 100)

@@ -34,6 +34,15 @@ def router(s: Settings, pool: db.Pool) -> APIRouter:
     @routes.get("/version", tags=["health"])
     @routes.get("/api/version", tags=["health"])
     def version():
-        return {"version": VERSION, "api_versions": ["v1", "v2"], "environment": s.environment}
+        return {"version": VERSION, "api_versions": ["v1", "v2"], "environment": s.environment, "debug": s.debug,
+                "log_level": s.log_level}
+
+    if "debug_endpoint" in s.faults:  # a debug page left in the release: settings and process environment
+        @routes.get("/debug", include_in_schema=False)
+        def debug():
+            import os
+            return {"settings": {"environment": s.environment, "debug": s.debug, "log_level": s.log_level,
+                                 "database_url": s.database_url},
+                    "environ": {k: v for k, v in os.environ.items() if k.isupper()}}
 
     return routes
