@@ -1,5 +1,10 @@
-"""@security (roadmap): TLS, headers as scanners grade them, exposed files, default credentials.
-No steps yet. Its section: ``tls`` (the hosts whose certificates and protocols are checked)."""
+"""@security: what a release must not expose (docs/security.md): tokens forged with well-known secrets and default
+service tokens refused, token lifetime, security headers graded like Mozilla's HTTP Observatory, no software
+version announced, no configuration file, debug page or source map exposed, no secret in the scripts, cookies with
+their attributes, and the production settings a service reports.
+
+Its sections: ``security`` (where the probes go, what this environment expects) and ``tls`` (the hosts whose
+certificates and protocols are checked; declared, no step reads it yet)."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from ..security.section import Security
 from ._family import Family, Section
 
 _HOST = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
@@ -36,4 +42,6 @@ class Tls(Section):
         return f"{value:.1f}" if isinstance(value, float) else value
 
 
-FAMILY = Family(name="security", description="security posture", sections={"tls": Tls})
+FAMILY = Family(name="security", description="security posture: secrets, tokens, headers, exposure, cookies, settings",
+                step_modules=("postdeploy.steps.security",), sections={"security": Security, "tls": Tls},
+                requires=("security",))
