@@ -48,6 +48,12 @@ FAULTS: dict[str, Fault] = {
                                "GRANT SELECT, INSERT, UPDATE ON activity.notifications TO app_user")),
     "email_template_missing": Fault("the worker's customer receipt template is missing: receipts fail "
                                     "(error_type=other)"),
+    "email_link_broken": Fault("the customer receipt's 'View your order' link points at /order/<id>, a page that "
+                               "does not exist"),
+    "email_template_typo": Fault("the customer receipt's template names ${order_total}, which the worker does not "
+                                 "fill: the email shows the placeholder"),
+    "token_in_email": Fault("the customer receipt's text carries a debugging line with a JSON Web Token"),
+    "slow_email": Fault("the worker holds every customer receipt 6 s before sending it"),
     "v1_removed": Fault("API v1 order and user routes answer 410 Gone (breaks old clients)"),
     # realistic bad releases that an old smoke suite passed (issue 12, "false greens")
     "new_route_unprotected": Fault("the release's new /api/v2/notifications/history route answers anonymous "

@@ -177,6 +177,13 @@ def create_app() -> FastAPI:
   </section>
   <div id="dashboard-error" class="alert" role="alert" hidden></div>""", i18n_key="dashboard.title")
 
+    @app.get("/orders/{order_id}")
+    def order(order_id: str):  # where a receipt's "View your order" link leads
+        return page("Your order", "order", """  <section class="card" id="order" data-order-id="" hidden>
+    <p>Order <code id="order-id"></code></p>
+  </section>
+  <div id="order-error" class="alert" role="alert" hidden></div>""")
+
     @app.get("/settings/notifications")
     def settings():
         return page("Notification settings", "settings", """  <form id="preferences-form" class="card" hidden>

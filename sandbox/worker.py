@@ -227,8 +227,9 @@ class Worker:
                 items = conn.execute("SELECT * FROM order_items WHERE order_id = %s ORDER BY id",
                                      (n["order_id"],)).fetchall()
             if o:
+                page = "order" if "email_link_broken" in self.s.faults else "orders"
                 ctx.update(order_id=str(o["id"]), order_short=str(o["id"])[:8],
-                           order_url=f"{self.s.frontend_domain}/orders/{o['id']}",
+                           order_url=f"{self.s.frontend_domain}/{page}/{o['id']}",
                            total=f"{o['total_cents'] / 100:.2f} {o['currency']}", customer_email=o["customer_email"])
                 ctx["items_text"] = "\n".join(f"  - {i['quantity']} x {i['name']} ({i['sku']}) "
                                               f"@ {i['unit_price_cents'] / 100:.2f}" for i in items)
@@ -245,9 +246,15 @@ class Worker:
         for ext in ("txt", "html"):
             path = self.s.template_dir / f"{name}.{ext}"
             try:
-                tpl = string.Template(path.read_text())
+                source = path.read_text()
             except OSError:
                 raise SendError("other", f"template {name}.{ext} not found in {self.s.template_dir}")
+            if name == TEMPLATES["customer"] and "email_template_typo" in self.s.faults:
+                source = source.replace("${total}", "${order_total}")
+            if name == TEMPLATES["customer"] and ext == "txt" and "token_in_email" in self.s.faults:
+                source += ("\nDebug: session eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjdXN0b21lciIsInJvbGUiOiJjdXN0b21lciJ9."
+                           "c2lnbmF0dXJlLW9mLXRoZS10b2tlbg\n")
+            tpl = string.Template(source)
             c = ctx if ext == "txt" else {k: (_esc(v) if k != "items_html" else v) for k, v in ctx.items()}
             out.append(tpl.safe_substitute(c))
         return out[0], out[1]
@@ -267,6 +274,8 @@ class Worker:
         if n is None:
             log.warning("notification %s vanished before sending", nid)
             return
+        if n["type"] == "customer" and "slow_email" in self.s.faults:
+            time.sleep(6)
         started = time.perf_counter()
         attempts = 0
         error: SendError | None = None

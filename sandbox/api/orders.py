@@ -4,7 +4,7 @@ the same transaction (paying again with the same transaction_id replays it: at-l
 import uuid
 
 import psycopg
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, Field
@@ -158,5 +158,23 @@ def router(pool: db.Pool, auth: Auth) -> APIRouter:
             o = load_order(conn, order_id, user)
             emit_paid(conn, o, tx)
             return {**order_v1(o), "replayed": False}
+
+    @routes.delete("/api/v1/orders/{order_id}", status_code=204, tags=["orders"])
+    def delete_order(order_id: str, user: dict = Depends(current_user)):
+        """Remove a test order and what it caused (its payment, notifications and events): how a post-deploy
+        check cleans up after itself. Customers may remove their own orders, admins any."""
+        with pool.transaction(user["id"], user["role"]) as conn:
+            load_order(conn, order_id, user)  # 404 for another customer's order
+            if user["role"] not in ("admin", "customer"):
+                raise HTTPException(403, "Only the order's customer or an admin may remove it")
+            conn.execute("SELECT set_config('app.user_role', 'service', true)")
+            conn.execute("DELETE FROM notification_duplicates WHERE transaction_id IN "
+                         "(SELECT transaction_id FROM payments WHERE order_id = %s)", (order_id,))
+            conn.execute("DELETE FROM notifications WHERE order_id = %s", (order_id,))
+            conn.execute("DELETE FROM outbox_events WHERE aggregate_id = %s", (order_id,))
+            conn.execute("DELETE FROM payments WHERE order_id = %s", (order_id,))
+            conn.execute("DELETE FROM order_items WHERE order_id = %s", (order_id,))
+            conn.execute("DELETE FROM orders WHERE id = %s", (order_id,))
+        return Response(status_code=204)
 
     return routes

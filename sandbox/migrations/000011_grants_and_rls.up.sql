@@ -10,6 +10,8 @@ GRANT USAGE ON SCHEMA public TO app_user;
 GRANT USAGE ON SCHEMA activity TO app_user;
 GRANT SELECT, INSERT, UPDATE ON users, orders, order_items, payments, outbox_events, notifications,
     notification_configs, notification_duplicates TO app_user;
+-- an order and what it caused may be removed: how test orders are cleaned up (DELETE /api/v1/orders/{id})
+GRANT DELETE ON orders, order_items, payments, outbox_events, notifications, notification_duplicates TO app_user;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO app_user;
 GRANT SELECT, INSERT, UPDATE ON activity.notifications, activity.notification_settings TO app_user;
 GRANT EXECUTE ON FUNCTION activity.sp_get_user_notifications TO app_user;
