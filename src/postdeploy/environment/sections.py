@@ -91,6 +91,8 @@ class Imap(_Model):
     tls: Literal["implicit", "starttls", "none"] = "implicit"
     folder: str = "INBOX"
     recipient_pattern: RecipientPattern = DEFAULT_RECIPIENT_PATTERN
+    #: a file of certificate authorities to verify the server with (a private CA), instead of the system's
+    ca_file: str | None = None
 
     @model_validator(mode="after")
     def _default_port(self) -> Imap:
