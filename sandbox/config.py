@@ -100,6 +100,7 @@ FAULTS: dict[str, Fault] = {
     "source_maps": Fault("the frontend's scripts name a source map (sourceMappingURL) and serve it, sources included"),
     "script_secret": Fault("the frontend's app.js embeds an AWS access key and a Stripe live key"),
     "insecure_cookies": Fault("the api's login sets its session cookie without HttpOnly and SameSite"),
+    "directory_listing": Fault("the frontend lists the files of /static/ (an autoindex page)"),
 }
 
 # The release every component reports at /version; stale_instance leaves the worker on the previous one.

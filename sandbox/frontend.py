@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from . import config
 
@@ -221,6 +221,14 @@ def create_app() -> FastAPI:
         if name.endswith(".js") and "source_maps" in faults:  # the production build kept its source maps
             data += f"\n//# sourceMappingURL={name}.map\n".encode()
         return Response(data, media_type=f[1], headers={"Cache-Control": cache, "ETag": etag})
+
+    @app.get("/static/")
+    def static_index():
+        if "directory_listing" not in faults:  # autoindex left on for the static folder
+            return JSONResponse({"detail": "Not Found"}, status_code=404)
+        links = "".join(f'<a href="{n}">{n}</a>\n' for n in sorted(assets.files))
+        return HTMLResponse(f"<html><head><title>Index of /static/</title></head><body><h1>Index of /static/</h1>"
+                            f"<pre>{links}</pre></body></html>")
 
     @app.get("/.env")
     def dotenv():
