@@ -13,6 +13,7 @@ SOFTWARE_API = "test_answers_announce_no_server_software_or_version[api-/api/v1/
 SOFTWARE_FRONTEND = "test_answers_announce_no_server_software_or_version[frontend-/login]"
 FILES_FRONTEND = "test_no_configuration_or_repository_file_is_served[frontend]"
 DEBUG_API = "test_no_debug_profiler_or_admin_page_is_served[api]"
+LISTING = "test_the_frontend_lists_no_directory"
 SOURCE_MAPS = "test_the_frontends_scripts_ship_without_public_source_maps"
 SCRIPT_SECRETS = "test_the_frontends_scripts_hold_no_secret"
 COOKIES = "test_the_signin_and_the_pages_set_cookies_with_their_attributes"
@@ -49,6 +50,8 @@ FAULTS: list[Fault] = [
            {FILES_FRONTEND: Failure(EXPOSED_STEP, "/.env (environment file) is exposed: GET http")}),
     _fault("debug_endpoint", {"SANDBOX_FAULTS": "debug_endpoint"}, "The api serves /debug with its environment.",
            {DEBUG_API: Failure(EXPOSED_STEP, "/debug (debug page) is exposed: GET http")}),
+    _fault("directory_listing", {"SANDBOX_FAULTS": "directory_listing"}, "The frontend lists /static/.",
+           {LISTING: Failure(EXPOSED_STEP, "/static/ (directory listing) is exposed: GET http")}),
     _fault("source_maps", {"SANDBOX_FAULTS": "source_maps"}, "The frontend's scripts ship their source maps.",
            {SOURCE_MAPS: Failure("Then no script has a public source map", ".js.map (of /static/app.")}),
     _fault("script_secret", {"SANDBOX_FAULTS": "script_secret"}, "app.js embeds an AWS and a Stripe key.",
