@@ -4,7 +4,7 @@ version announced, no configuration file, debug page or source map exposed, no s
 their attributes, and the production settings a service reports.
 
 Its sections: ``security`` (where the probes go, what this environment expects) and ``tls`` (the hosts whose
-certificates and protocols are checked; declared, no step reads it yet)."""
+certificates and protocols are checked: postdeploy.security.tls)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ class Tls(Section):
     hosts: list[str] = Field(min_length=1)
     expiry_margin_days: int = Field(default=30, ge=0)
     min_version: Literal["1.2", "1.3"] = "1.2"
+    #: a PEM file of certificate authorities trusted besides the system's (a private CA): an absolute path, or
+    #: relative to the folder the run starts in
+    ca_file: str | None = None
 
     @field_validator("hosts")
     @classmethod

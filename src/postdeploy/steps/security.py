@@ -274,3 +274,73 @@ def _(env: Environment, security_expectations: Security, reported_settings: tupl
     if expected is None:
         _not_applicable(env, f"reported.{service}.settings.{setting}", "what the setting must be")
     settings.check_setting(exchange, setting, expected)
+
+
+# ---- TLS ------------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def _tls_scans() -> dict[tuple[str, ...], list]:
+    """The run's TLS scans, by host list: every host is scanned once per run (per worker)."""
+    return {}
+
+
+@pytest.fixture
+def tls_scans() -> Any:
+    asked_first("the TLS scan", "When I scan the TLS of every host the environment lists")
+
+
+@when("I scan the TLS of every host the environment lists", target_fixture="tls_scans")
+def _(env: Environment, _tls_scans: dict) -> list:
+    """Scan every host of ``tls.hosts`` once per run: its certificate (verified with the system's trust store and ``tls.ca_file``), and every protocol and cipher suite it accepts (sslyze).
+
+    Example: When I scan the TLS of every host the environment lists
+    """
+    from pathlib import Path
+
+    from postdeploy.security import tls
+
+    section = env.section("tls")
+    if section is None:
+        _not_applicable_tls(env)
+    key = (*section.hosts, section.ca_file or "")
+    if key not in _tls_scans:
+        _tls_scans[key] = tls.scan(section.hosts, Path(section.ca_file) if section.ca_file else None,
+                                   timeout=env.timeout_s)
+    return _tls_scans[key]
+
+
+def _not_applicable_tls(env: Environment) -> None:
+    pytest.skip(f"not applicable: environment '{env.name}' has no tls section (the hosts whose TLS is checked)")
+
+
+@then("every certificate verifies for its host")
+def _(tls_scans: list) -> None:
+    """Every host's certificate chain verifies (OpenSSL, the system's trust store and ``tls.ca_file``) and covers the host's name; not expired.
+
+    Example: Then every certificate verifies for its host
+    """
+    from postdeploy.security import tls
+
+    tls.check_certificates(tls_scans)
+
+
+@then("no certificate expires within the environment's margin")
+def _(env: Environment, tls_scans: list) -> None:
+    """Every host's certificate is valid for more than ``tls.expiry_margin_days`` days (30 by default).
+
+    Example: Then no certificate expires within the environment's margin
+    """
+    from postdeploy.security import tls
+
+    tls.check_expiry(tls_scans, env.section("tls").expiry_margin_days)
+
+
+@then("every host accepts only the allowed TLS versions and no weak cipher suite")
+def _(env: Environment, tls_scans: list) -> None:
+    """No host accepts a protocol below ``tls.min_version`` (SSL 2.0 to TLS 1.1 for 1.2) nor a weak cipher suite (NULL, EXPORT, anonymous, RC4, DES/3DES, MD5 ...).
+
+    Example: Then every host accepts only the allowed TLS versions and no weak cipher suite
+    """
+    from postdeploy.security import tls
+
+    tls.check_protocols(tls_scans, env.section("tls").min_version)

@@ -73,3 +73,31 @@ FAULTS: list[Fault] = [
                                                  "expected 'log_level' \"WARNING\" or \"ERROR\" at 'log_level' of "
                                                  "GET http")}),
 ]
+
+
+# ---- TLS: certificate variants served by the matrix's own HTTPS servers (trustme), named by the servers' keys ----
+
+TLS_VERIFY = "test_tls_certificates_verify_for_their_hosts"
+TLS_EXPIRY = "test_tls_certificates_are_valid_beyond_the_margin"
+TLS_PROTOCOLS = "test_tls_hosts_accept_only_current_protocols_and_strong_cipher_suites"
+VERIFY_STEP = "Then every certificate verifies for its host"
+EXPIRY_STEP = "Then no certificate expires within the environment's margin"
+PROTOCOLS_STEP = "Then every host accepts only the allowed TLS versions and no weak cipher suite"
+
+#: the hosts a faulty environment lists (servers of the matrix) -> the scenarios they fail; hosts of one round fail
+#: disjoint scenarios
+TLS_ROUNDS: list[tuple[tuple[str, ...], dict[str, Failure]]] = [
+    (("wrong_host", "expiring", "tls_1_0"), {
+        TLS_VERIFY: Failure(VERIFY_STEP, "the certificate does not verify (Hostname mismatch"),
+        TLS_EXPIRY: Failure(EXPIRY_STEP, "the certificate expires in 9 days"),
+        TLS_PROTOCOLS: Failure(PROTOCOLS_STEP, "accepts TLS 1.0, TLS 1.1 (below TLS 1.2)"),
+    }),
+    (("untrusted_ca",), {
+        TLS_VERIFY: Failure(VERIFY_STEP, "the certificate does not verify (unable to get local issuer "
+                                         "certificate)"),
+    }),
+    (("expired",), {
+        TLS_VERIFY: Failure(VERIFY_STEP, "the certificate does not verify (certificate has expired)"),
+        TLS_EXPIRY: Failure(EXPIRY_STEP, "the certificate expired 1 days ago"),
+    }),
+]
