@@ -226,3 +226,38 @@ def test_the_security_section_is_typed():
         Security.model_validate({"forged_token": {"path": "/me"}})
     with pytest.raises(ValidationError):
         Security.model_validate({"exposure": {"extra": {"secrets": ["/x"]}}})
+
+
+# ---- TLS (the scan itself is proven against real servers in test_security_matrix.py) ---------------------------
+
+def _scan(**fields):
+    from postdeploy.security import tls
+
+    return tls.HostScan("api.example", "api.example", 443, address="192.0.2.1", **fields)
+
+
+def test_tls_checks_read_the_scan():
+    from datetime import datetime, timedelta, timezone
+
+    from postdeploy.security import tls
+
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    good = _scan(not_after=now + timedelta(days=90), accepted={"TLS 1.2": ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"],
+                                                               "TLS 1.3": ["TLS_AES_128_GCM_SHA256"], "TLS 1.0": []})
+    tls.check_certificates([good])
+    tls.check_expiry([good], 30, now=now)
+    tls.check_protocols([good], "1.2")
+    with pytest.raises(CheckFailed, match=r"api.example:443 accepts TLS 1.2 \(below TLS 1.3\)"):
+        tls.check_protocols([good], "1.3")
+    with pytest.raises(CheckFailed, match=r"api.example:443: the certificate expires in 20 days \(2026-01-21\)"):
+        tls.check_expiry([_scan(not_after=now + timedelta(days=20, hours=5))], 30, now=now)
+    legacy = _scan(accepted={"TLS 1.0": ["TLS_RSA_WITH_AES_128_CBC_SHA"], "TLS 1.2": ["TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+                                                                                   "TLS_RSA_WITH_RC4_128_SHA"]})
+    with pytest.raises(CheckFailed, match=r"accepts TLS 1.0 \(below TLS 1.2\); weak cipher suites: "
+                                          r"TLS_RSA_WITH_3DES_EDE_CBC_SHA, TLS_RSA_WITH_RC4_128_SHA"):
+        tls.check_protocols([legacy], "1.2")
+    with pytest.raises(CheckFailed, match=r"does not verify \(certificate has expired\)"):
+        tls.check_certificates([_scan(verify_error="certificate has expired")])
+    with pytest.raises(CheckFailed, match="could not be scanned: ConnectionRefusedError"):
+        tls.check_certificates([_scan(error="ConnectionRefusedError: [Errno 111]")])
+    assert not tls.weak("TLS_CHACHA20_POLY1305_SHA256") and tls.weak("TLS_ECDH_anon_WITH_AES_128_CBC_SHA")
