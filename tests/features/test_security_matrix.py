@@ -22,8 +22,8 @@ import ssl
 import tempfile
 import threading
 import warnings
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -79,7 +79,7 @@ def sandbox_of() -> Iterator:
 
 
 class _Quiet(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         self.send_response(200)
         self.end_headers()
         self.wfile.write(b"ok")
@@ -93,7 +93,7 @@ def https_servers(tmp_path_factory) -> Iterator[dict]:
     """name -> "localhost:PORT" of an HTTPS server presenting that certificate variant; and the CA file."""
     import trustme
 
-    ca, now = trustme.CA(), datetime.datetime.now(datetime.timezone.utc)
+    ca, now = trustme.CA(), datetime.datetime.now(datetime.UTC)
     days = datetime.timedelta(days=1)
     variants = {
         "valid": (ca.issue_cert("localhost"), False),

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+from datetime import UTC
 
 import httpx
 import jwt
@@ -15,7 +16,15 @@ from pydantic import ValidationError
 
 from postdeploy.errors import CheckFailed, Inconclusive
 from postdeploy.http import Exchange
-from postdeploy.security import Security, catalogue, cookies, exposure, headers, settings, tokens
+from postdeploy.security import (
+    Security,
+    catalogue,
+    cookies,
+    exposure,
+    headers,
+    settings,
+    tokens,
+)
 from postdeploy.security.section import Expected
 
 GOOD_CSP = ("default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
@@ -186,8 +195,8 @@ def test_the_environment_extends_and_trims_the_catalogue():
 
 def test_scripts_their_source_maps_and_secrets():
     app_js = b'function login(){ return fetch("/api", {password: ""}); }\n//# sourceMappingURL=app.js.map\n'
-    site = Site({"/login": (200, b'<script src="/static/app.js"></script><script src="https://cdn.example/x.js">'
-                                 b'</script>'),
+    page = b'<script src="/static/app.js"></script><script src="https://cdn.example/x.js"></script>'
+    site = Site({"/login": (200, page),
                  "/static/app.js": (200, app_js),
                  "/static/app.js.map": (200, json.dumps({"version": 3, "sources": ["a.js"], "mappings": ""}).encode())})
     found = exposure.scripts(site, ["/login"])
@@ -237,11 +246,11 @@ def _scan(**fields):
 
 
 def test_tls_checks_read_the_scan():
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from postdeploy.security import tls
 
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     good = _scan(not_after=now + timedelta(days=90), accepted={"TLS 1.2": ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"],
                                                                "TLS 1.3": ["TLS_AES_128_GCM_SHA256"], "TLS 1.0": []})
     tls.check_certificates([good])

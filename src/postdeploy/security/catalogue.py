@@ -27,7 +27,7 @@ class Probe:
 
 
 def _p(group: str, what: str, pattern: bytes | None, *paths: str) -> list[Probe]:
-    signature = re.compile(pattern, re.I) if pattern is not None else None
+    signature = re.compile(pattern, re.IGNORECASE) if pattern is not None else None
     return [Probe(path, group, what, signature) for path in paths]
 
 
@@ -76,6 +76,6 @@ def probes(group: str, *, extra: list[str] | None = None, skip: list[str] | None
         raise SuiteError(f"no probe group {group!r}: the groups are {', '.join(GROUPS)}")
     chosen = [p for p in CATALOGUE if p.group == group]
     known = {p.path for p in chosen}
-    signature = re.compile(_LISTING, re.I) if group == "listings" else None
+    signature = re.compile(_LISTING, re.IGNORECASE) if group == "listings" else None
     chosen += [Probe(path, group, "added by the environment", signature) for path in extra or () if path not in known]
     return [p for p in chosen if p.path not in set(skip or ())]

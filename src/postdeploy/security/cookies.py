@@ -13,7 +13,7 @@ from .. import evidence
 from ..checks._base import every, path_of
 from ..http import Exchange
 
-SESSION_NAMES = re.compile(r"sess|sid|token|auth|jwt|refresh|remember|login", re.I)
+SESSION_NAMES = re.compile(r"sess|sid|token|auth|jwt|refresh|remember|login", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..checks._base import fail
 from .. import evidence
+from ..checks._base import fail
 from ..http import Exchange
 
 #: grade -> the lowest score that earns it (Observatory's table)
@@ -114,7 +114,7 @@ def _hsts(value: str | None, https: bool) -> Test:
         return Test("strict-transport-security", "hsts-not-applicable (plain HTTP answer)", 0, True)
     if value is None:
         return Test("strict-transport-security", "hsts-not-implemented", -20, False)
-    match = re.search(r"max-age\s*=\s*\"?(\d+)", value, re.I)
+    match = re.search(r"max-age\s*=\s*\"?(\d+)", value, re.IGNORECASE)
     if not match:
         return Test("strict-transport-security", f"hsts-header-invalid ({value})", -20, False)
     if int(match.group(1)) < SIX_MONTHS_S:

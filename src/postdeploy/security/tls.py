@@ -11,7 +11,7 @@ import socket
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import evidence
@@ -80,7 +80,7 @@ def _certificate(scan: HostScan, ca_file: Path | None, timeout: float) -> None:
 
 def scan(hosts: Sequence[str], ca_file: Path | None = None, timeout: float = 10.0) -> list[HostScan]:
     """Each host's certificate, and the protocols and suites it accepts."""
-    from sslyze import Scanner, ScanCommand, ServerNetworkLocation, ServerScanRequest
+    from sslyze import ScanCommand, Scanner, ServerNetworkLocation, ServerScanRequest
 
     scans, requests = [], []
     for host in hosts:
@@ -132,7 +132,7 @@ def check_certificates(scans: Sequence[HostScan]) -> None:
 def check_expiry(scans: Sequence[HostScan], margin_days: int, now: datetime | None = None) -> None:
     """No certificate expires within ``margin_days``."""
     __tracebackhide__ = True
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     rows, problems = [], _unreached(scans)
     for s in scans:
         if s.not_after is None:

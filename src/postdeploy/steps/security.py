@@ -18,7 +18,15 @@ from postdeploy.auth import Credentials, Sessions
 from postdeploy.environment import Environment
 from postdeploy.errors import Inconclusive
 from postdeploy.http import Exchange
-from postdeploy.security import Security, catalogue, cookies, exposure, headers, settings, tokens
+from postdeploy.security import (
+    Security,
+    catalogue,
+    cookies,
+    exposure,
+    headers,
+    settings,
+    tokens,
+)
 
 from ._support import asked_first
 
