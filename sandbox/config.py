@@ -50,10 +50,13 @@ FAULTS: dict[str, Fault] = {
                                     "(error_type=other)"),
     "email_link_broken": Fault("the customer receipt's 'View your order' link points at /order/<id>, a page that "
                                "does not exist"),
-    "email_template_typo": Fault("the customer receipt's template names ${order_total}, which the worker does not "
-                                 "fill: the email shows the placeholder"),
+    "email_template_typo": Fault("the customer receipt's templates name ${item_lines} and ${item_rows}, which the "
+                                 "worker does not fill: the email shows the placeholders instead of the items"),
+    "email_wrong_total": Fault("the customer receipt shows the first item's price as the total paid"),
+    "email_html_only": Fault("the customer receipt has no plain-text part, only HTML"),
+    "email_html_blank": Fault("the customer receipt's HTML part is an image without text"),
     "token_in_email": Fault("the customer receipt's text carries a debugging line with a JSON Web Token"),
-    "slow_email": Fault("the worker holds every customer receipt 6 s before sending it"),
+    "slow_email": Fault("the worker holds every customer receipt 6 s before sending it (not a replay's)"),
     "v1_removed": Fault("API v1 order and user routes answer 410 Gone (breaks old clients)"),
     # realistic bad releases that an old smoke suite passed (issue 12, "false greens")
     "new_route_unprotected": Fault("the release's new /api/v2/notifications/history route answers anonymous "

@@ -230,7 +230,8 @@ class Worker:
                 page = "order" if "email_link_broken" in self.s.faults else "orders"
                 ctx.update(order_id=str(o["id"]), order_short=str(o["id"])[:8],
                            order_url=f"{self.s.frontend_domain}/{page}/{o['id']}",
-                           total=f"{o['total_cents'] / 100:.2f} {o['currency']}", customer_email=o["customer_email"])
+                           total=f"{o['total_cents'] / 100:.2f} {o['currency']}", customer_email=o["customer_email"],
+                           unit_total=f"{items[0]['unit_price_cents'] / 100:.2f} {o['currency']}" if items else "")
                 ctx["items_text"] = "\n".join(f"  - {i['quantity']} x {i['name']} ({i['sku']}) "
                                               f"@ {i['unit_price_cents'] / 100:.2f}" for i in items)
                 ctx["items_html"] = "".join(
@@ -250,7 +251,11 @@ class Worker:
             except OSError:
                 raise SendError("other", f"template {name}.{ext} not found in {self.s.template_dir}")
             if name == TEMPLATES["customer"] and "email_template_typo" in self.s.faults:
-                source = source.replace("${total}", "${order_total}")
+                source = source.replace("${items_text}", "${item_lines}").replace("${items_html}", "${item_rows}")
+            if name == TEMPLATES["customer"] and ext == "html" and "email_html_blank" in self.s.faults:
+                source = '<!doctype html><html><body><img src="https://cdn.example/receipt.png" alt=""></body></html>'
+            if name == TEMPLATES["customer"] and "email_wrong_total" in self.s.faults:
+                source = source.replace("${total}", "${unit_total}")
             if name == TEMPLATES["customer"] and ext == "txt" and "token_in_email" in self.s.faults:
                 source += ("\nDebug: session eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjdXN0b21lciIsInJvbGUiOiJjdXN0b21lciJ9."
                            "c2lnbmF0dXJlLW9mLXRoZS10b2tlbg\n")
@@ -274,8 +279,8 @@ class Worker:
         if n is None:
             log.warning("notification %s vanished before sending", nid)
             return
-        if n["type"] == "customer" and "slow_email" in self.s.faults:
-            time.sleep(6)
+        if n["type"] == "customer" and "slow_email" in self.s.faults and not (n["metadata"] or {}).get("replay"):
+            time.sleep(6)  # a replayed payment's receipt (no_duplicate_prevention) is not held
         started = time.perf_counter()
         attempts = 0
         error: SendError | None = None
@@ -292,8 +297,11 @@ class Worker:
             msg["X-Notification-Type"] = n["type"]
             if ctx["transaction_id"]:
                 msg["X-Transaction-Id"] = ctx["transaction_id"]
-            msg.set_content(text)
-            msg.add_alternative(html, subtype="html")
+            if n["type"] == "customer" and "email_html_only" in self.s.faults:
+                msg.set_content(html, subtype="html")
+            else:
+                msg.set_content(text)
+                msg.add_alternative(html, subtype="html")
             recipients = [r.strip() for r in n["recipient_email"].split(",") if r.strip()]
             for attempt in range(1, self.s.retry_attempts + 1):
                 attempts = attempt

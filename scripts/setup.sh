@@ -36,6 +36,11 @@ if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev
   say "installing PostgreSQL (apt)"; apt_install postgresql
 fi
 
+# Dovecot: the real IMAP server (TLS) the mailbox self-tests read from (tests/mail/).
+if ! command -v dovecot >/dev/null && [ ! -x /usr/sbin/dovecot ]; then
+  say "installing Dovecot (apt)"; apt_install dovecot-imapd
+fi
+
 # Node tools: MailDev (SMTP capture for the sandbox) and the Allure 3 report CLI.
 if ! command -v npm >/dev/null; then say "installing Node.js (apt)"; apt_install nodejs npm; fi
 lock=$(sha256sum package-lock.json | cut -d' ' -f1)

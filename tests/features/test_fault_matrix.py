@@ -15,7 +15,7 @@ import re
 import signal
 
 import pytest
-from faults import Fault, assert_fails_exactly, data_integrity, smoke
+from faults import Fault, assert_fails_exactly, data_integrity, email_delivery, security, smoke
 from harness import ROOT, Run, run_features
 
 from postdeploy import local
@@ -26,9 +26,10 @@ except ImportError:  # the bad-release faults are optional while they are being 
     release = None
 
 FAULTS: list[Fault] = [*smoke.FAULTS, *(release.FAULTS if release else [])]
-# every family's faults, for the tests that every Then step is proven and for docs/fault-matrix.md; the
-# database changes of @data_integrity run in test_data_integrity_matrix.py (one sandbox, each change undone)
-ALL_FAULTS: list[Fault] = [*FAULTS, *data_integrity.FAULTS]
+# every family's faults, for the tests that every Then step is proven and for docs/fault-matrix.md; each other
+# family's matrix runs in a module of its own (test_<family>_matrix.py): the database changes of @data_integrity
+# on one sandbox, each undone; @security and @email_delivery on sandboxes started per round
+ALL_FAULTS: list[Fault] = [*FAULTS, *data_integrity.FAULTS, *security.FAULTS, *email_delivery.FAULTS]
 
 
 def assert_matches(fault: Fault, run: Run) -> None:

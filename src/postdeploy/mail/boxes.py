@@ -73,6 +73,7 @@ class MailDevBox:
         self._http = _Http(url, auth=None, timeout_s=timeout_s, spend=spend)
         self.where = self._http.where
         self._path: str | None = None
+        self._read: dict[str, Mail] = {}
 
     def _list(self) -> list[dict[str, Any]]:
         for path in ([self._path] if self._path else ["/api/email", "/email"]):
@@ -89,13 +90,28 @@ class MailDevBox:
             received = _when(item.get("time") or item.get("date"))
             if received < since or not _addressed_to(item.get("to"), to):
                 continue
-            sender = (item.get("from") or [{}])[0]
-            found.append(Mail(
-                id=str(item.get("id")), subject=item.get("subject") or "", sender=sender.get("address", ""),
-                sender_name=sender.get("name", ""), to=tuple(a.get("address", "") for a in item.get("to") or []),
-                received=received, text=item.get("text") or "", html=item.get("html") or "",
-                headers={k.lower(): str(v) for k, v in (item.get("headers") or {}).items()}))
+            ident = str(item.get("id"))
+            if ident not in self._read:
+                self._read[ident] = self._source(ident, received) or self._from_json(item, received)
+            found.append(self._read[ident])
         return sorted(found, key=lambda m: m.received)
+
+    def _source(self, ident: str, received: dt.datetime) -> Mail | None:
+        """The message as sent (``GET /api/email/ID/source``): its own parts, not MailDev's reading of them (MailDev
+        fills a missing text part from the HTML)."""
+        if self._path != "/api/email":
+            return None
+        response = self._http.get(f"/api/email/{ident}/source")
+        return from_rfc822(response.content, id=ident, received=received) if response.status_code == 200 else None
+
+    @staticmethod
+    def _from_json(item: dict[str, Any], received: dt.datetime) -> Mail:
+        sender = (item.get("from") or [{}])[0]
+        return Mail(
+            id=str(item.get("id")), subject=item.get("subject") or "", sender=sender.get("address", ""),
+            sender_name=sender.get("name", ""), to=tuple(a.get("address", "") for a in item.get("to") or []),
+            received=received, text=item.get("text") or "", html=item.get("html") or "",
+            headers={k.lower(): str(v) for k, v in (item.get("headers") or {}).items()})
 
     def close(self) -> None:
         self._http.close()

@@ -49,3 +49,28 @@ def assert_fails_exactly(failures: Mapping[str, Failure], run: Any) -> None:
         elif (got.step, got.kind) != (want.step, want.kind) or want.message not in got.message:
             problems.append(f"{name}: expected {want}, got {got}")
     assert not problems, "\n".join(problems) + "\n" + run.output[-3000:]
+
+
+def rounds(faults: list[Fault]) -> list[list[Fault]]:
+    """Faults grouped so that no two of a group fail the same scenario or set the same variable (``SANDBOX_FAULTS``
+    switches aside, they combine), so that one sandbox and one run prove a whole group."""
+    groups: list[list[Fault]] = []
+    for fault in faults:
+        for group in groups:
+            scenarios = {name for f in group for name in f.failures}
+            variables = {key for f in group for key in f.config if key != "SANDBOX_FAULTS"}
+            if not scenarios & set(fault.failures) and not variables & (set(fault.config) - {"SANDBOX_FAULTS"}):
+                group.append(fault)
+                break
+        else:
+            groups.append([fault])
+    return groups
+
+
+def configuration(faults: list[Fault]) -> dict[str, str]:
+    """The sandbox configuration of a group of faults: their variables, their switches joined with commas."""
+    merged: dict[str, str] = {}
+    for fault in faults:
+        for key, value in fault.config.items():
+            merged[key] = f"{merged[key]},{value}" if key == "SANDBOX_FAULTS" and key in merged else value
+    return merged
