@@ -71,3 +71,14 @@ Feature: A paid order sends its emails, once, on time, rendered and safe
     And I sign in through the browser as "customer"
     And I open the page "{{order_page}}"
     Then the page shows the heading "Your order"
+
+  @checklist:history-sent
+  Scenario: The notification history shows the receipt as sent
+    When I wait for an email to "{{customer_email}}" with "Your receipt" in its subject
+    Given I am signed in as "admin"
+    When I send a GET request to "/api/v1/notifications/history" on the "api" service with the query:
+      | name      | value |
+      | type      | customer |
+      | page_size | 100   |
+    Then the response status is 200
+    And the JSON at "$.items[?@.recipient_email == '{{customer_email}}'].status" is ["sent"]

@@ -66,7 +66,7 @@ def test_a_healthy_deployment_passes_every_email_scenario_and_leaves_no_test_ord
     state = sandbox_of()
     run = run_features(state, tmp_path / "reports", "--env=local", "-m", "email_delivery")
     assert_fails_exactly({}, run)
-    assert run.returncode == 0 and len(run.passed) == 7, run.output[-3000:]
+    assert run.returncode == 0 and len(run.passed) == 8, run.output[-3000:]
     dsn = json.loads((state / "state.json").read_text())["database"]["dsn"]
     with psycopg.connect(dsn) as conn:
         left = conn.execute("SELECT count(*) FROM order_items WHERE sku LIKE 'PD-%'").fetchone()[0]

@@ -58,7 +58,7 @@ def test_the_builtin_families(no_entry_points, tmp_path):
     assert families.step_modules(tmp_path) == list(registry.step_modules())
     # database, mailbox and rate_limits are typed in postdeploy.environment; the families add their own
     added = set(registry.environment_model.model_fields) - set(environment.Environment.model_fields)
-    assert added == {"prometheus", "logs", "tls", "data_integrity"}
+    assert added == {"prometheus", "logs", "tls", "security", "data_integrity", "email_delivery"}
 
 
 def test_order_is_package_then_entry_points_then_the_project(entry_point, tmp_path):

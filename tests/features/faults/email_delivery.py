@@ -14,6 +14,7 @@ SECRET = "test_the_receipt_carries_no_secret_and_reads_in_any_mail_client"
 STAFF = "test_the_staff_hear_of_the_paid_order_within_ten_seconds"
 REPLAY = "test_a_replayed_payment_sends_no_second_receipt"
 BROWSER = "test_the_receipt_shows_in_a_browser_and_its_link_opens_the_order"
+HISTORY = "test_the_notification_history_shows_the_receipt_as_sent"
 
 WAIT_RECEIPT = 'When I wait for an email to "{{customer_email}}" with "Your receipt" in its subject'
 WAIT_STAFF = 'When I wait for an email to "staff@example.com" with "New order {{order_short}} paid" in its subject'
@@ -76,7 +77,7 @@ FAULTS = [
                why="The worker cannot reach its SMTP server: nothing arrives, and the history says why.",
                failures={
                    **{name: Failure(WAIT_RECEIPT, SMTP_DOWN) for name in (ARRIVAL, RECEIPT, LINKS, SECRET, REPLAY,
-                                                                          BROWSER)},
+                                                                         BROWSER, HISTORY)},
                    STAFF: Failure(WAIT_STAFF, SMTP_DOWN),
                }),
 ]
