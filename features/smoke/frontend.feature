@@ -15,6 +15,6 @@ Feature: The frontend's new pages work in a real browser
     Given I am signed in to the browser as "admin"
     When I open the page "/settings/notifications/history"
     Then the page shows the heading "Notification history"
-    And the page shows at least 1 elements matching ".badge-sent"
+    And the page shows at least 1 element matching ".badge-sent"
     And the page made no failed requests
     And the page has no console errors

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from .checks import fail
 from .checks._base import path_of
-from .errors import EnvironmentProblem, UnsafeOperation
+from .errors import EnvironmentFileError, EnvironmentProblem, SuiteError, UnsafeOperation
 from .redact import redact, redact_bytes
 from .safety import Guard, Refusal
 
@@ -211,6 +211,8 @@ class PageWatch:
     # moving on, not a failure of the target (it made "no failed requests" flaky after a storage sign-in)
     _navigations: int = 0
     _started: dict[int, int] = field(default_factory=dict)
+    #: every address the main frame reached (history.pushState included), for checks of what the address bar showed
+    addresses: list[str] = field(default_factory=list)
 
     def attach_to(self, page: Any) -> None:
         page.on("console", self._on_console)
@@ -226,6 +228,7 @@ class PageWatch:
     def _on_navigated(self, page: Any, frame: Any) -> None:
         if frame == page.main_frame:
             self._navigations += 1
+            self.addresses.append(getattr(frame, "url", ""))
 
     def _blocked(self, method: str, url: str | None) -> bool:
         return bool(self.route_guard and url and self.route_guard.was_blocked(method, url))
@@ -273,30 +276,114 @@ def temp_trace_path() -> Path:
     return Path(name)
 
 
-def sign_in(page: Any, watch: PageWatch, env: Environment, account: str, token_for: Callable[[str], str]) -> None:
-    """Reach a signed-in page the way ``browser.login`` says: through the login form by its labels (an error
-    the page shows fails at once, with what the page did), or by placing the session (``token_for(account)``)
-    in local storage or a cookie."""
+# ---- locating things the way people and Playwright do -----------------------------------------------------
+
+LOCATOR_KINDS = ("label", "placeholder", "testid", "text", "role", "css")
+_ROLE = re.compile(r"""^(?P<role>[a-z]+)(?:\[name=(?P<q>["']?)(?P<name>.*?)(?P=q)\])?$""")
+
+
+def locate(page: Any, spec: str, *, bare: str = "label") -> Any:
+    """A Playwright locator for ``spec``, always exact: ``label=Password`` (a field by its label, ``aria-label``
+    included), ``placeholder=you@example.com``, ``testid=login-submit`` (``data-testid``), ``text=Welcome``,
+    ``role=button[name="Log In"]`` (a role and its accessible name), ``css=form #email``. A bare text means
+    ``bare``: ``label`` for a field, ``button`` for a button (its exact name), ``clickable`` for a button or a link.
+    Exact matching is what keeps ``Password`` from also matching a "Show password" toggle."""
+    kind, sep, value = spec.partition("=")
+    if not sep or kind not in LOCATOR_KINDS:
+        kind, value = bare, spec
+    if kind == "label":
+        return page.get_by_label(value, exact=True)
+    if kind == "placeholder":
+        return page.get_by_placeholder(value, exact=True)
+    if kind == "testid":
+        return page.get_by_test_id(value)
+    if kind == "text":
+        return page.get_by_text(value, exact=True)
+    if kind == "css":
+        return page.locator(value)
+    if kind == "button":
+        return page.get_by_role("button", name=value, exact=True)
+    if kind == "clickable":
+        return page.get_by_role("button", name=value, exact=True).or_(page.get_by_role("link", name=value, exact=True))
+    match = _ROLE.match(value.strip())
+    if not match:
+        raise SuiteError(f"'{spec}' is not a role locator: write role=button or role=button[name=\"Log In\"]")
+    if match.group("name") is None:
+        return page.get_by_role(match.group("role"))
+    return page.get_by_role(match.group("role"), name=match.group("name"), exact=True)
+
+
+def one(page: Any, spec: str, *, bare: str = "label", timeout_s: float = 10, visible: bool = True) -> Any:
+    """The one element ``spec`` names (:func:`locate`), waited for until the page shows it; none or several is a
+    failure naming the locator, how many matched and how to be more exact."""
+    __tracebackhide__ = True
+    locator = locate(page, spec, bare=bare)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        count = locator.count()
+        if count == 1 and (not visible or locator.is_visible()):
+            return locator
+        if count > 1:
+            fail(f"expected one element for '{spec}' on {path_of(page.url)}, {count} match: write a more exact "
+                 f"locator ({', '.join(k + '=' for k in LOCATOR_KINDS)})")
+        if time.monotonic() >= deadline:
+            state = "it is not visible" if count else "nothing matches"
+            fail(f"expected the page {path_of(page.url)} to show '{spec}' within {timeout_s:g} s, {state}")
+        page.wait_for_timeout(50)
+
+
+def sign_in(page: Any, watch: PageWatch, env: Environment, account: str,
+            credentials_for: Callable[[str], Any]) -> None:
+    """Reach a signed-in page the way ``browser.login`` says: through the login form (its fields and button by
+    :func:`locate`; an error the page shows fails at once, with what the page did), or by placing the session the
+    API sign-in (``credentials_for(account)``) produced in local storage or a cookie."""
     __tracebackhide__ = True
     login = env.browser.login
-    acct = env.account(account)
+    timeout_s = env.browser.timeout_s
     if login.kind == "form":
+        acct = env.account(account)
         page.goto(login.path)
-        page.get_by_label(login.username_label).fill(acct.username or "")
-        page.get_by_label(login.password_label).fill(acct.password or "")
+        one(page, login.username_label, timeout_s=timeout_s).fill(acct.username or "")
+        one(page, login.password_label, timeout_s=timeout_s).fill(acct.password or "")
         visited: list[str] = []  # every main-frame navigation: a landing page that redirects on is still seen
         page.on("framenavigated", lambda frame: visited.append(frame.url) if frame == page.main_frame else None)
-        page.get_by_role("button", name=login.submit).click()
-        _wait_for_sign_in(page, watch, login, account, env.browser.timeout_s, visited)
+        one(page, login.submit, bare="button", timeout_s=timeout_s).click()
+        _wait_for_sign_in(page, watch, login, account, timeout_s, visited)
         # let the landing page finish loading, so its requests are judged and not cut off by the next step
         page.wait_for_load_state("networkidle")
         return
-    token = token_for(account)
+    session = session_value(credentials_for(account), login.storage_key, env.auth.kind)
     if login.kind == "local_storage":
-        page.goto("/")
-        page.evaluate("([k, v]) => window.localStorage.setItem(k, v)", [login.storage_key, token])
+        page.goto(login.success_path or "/")
+        page.evaluate("([k, v]) => window.localStorage.setItem(k, v)", [login.storage_key, session])
     else:
-        page.context.add_cookies([{"name": login.storage_key, "value": token, "url": page.url or "/"}])
+        service = login.cookie_service or env.browser.service
+        if service not in env.services:
+            raise SuiteError(f"browser.login.cookie_service names '{service}', which is not a service of "
+                             f"environment '{env.name}'")
+        page.context.add_cookies([{"name": login.storage_key, "value": session,
+                                   "url": str(env.services[service].base_url)}])
+    page.goto(login.success_path or "/")
+    page.wait_for_load_state("networkidle")
+    if login.success:
+        one(page, login.success, bare="clickable", timeout_s=timeout_s)
+
+
+def session_value(credentials: Any, key: str, auth_kind: str) -> str:
+    """What goes into the browser for a storage sign-in: the API sign-in's token, or, for a cookie session
+    (``auth.kind: cookie_login``), the value of its cookie named ``key`` (the only one when there is one)."""
+    if credentials.token:
+        return credentials.token
+    cookies = dict(pair.split("=", 1) for header, value in credentials.headers if header.lower() == "cookie"
+                   for pair in value.split("; ") if "=" in pair)
+    if key in cookies:
+        return cookies[key]
+    if len(cookies) == 1:
+        return next(iter(cookies.values()))
+    raise EnvironmentFileError(
+        f"browser.login stores '{key}' in the browser, but the API sign-in (auth.kind: {auth_kind}) gave "
+        + (f"the cookies {', '.join(sorted(cookies))}: name one of them in browser.login.storage_key" if cookies
+           else "no token and no cookie: use browser.login.kind: form"))
 
 
 def _wait_for_sign_in(page: Any, watch: PageWatch, login: Any, account: str, timeout_s: float,
@@ -317,8 +404,12 @@ def _wait_for_sign_in(page: Any, watch: PageWatch, login: Any, account: str, tim
         path = path_of(url)
         return (path == target) if target else (path != login.path)
 
+    landmark = locate(page, login.success, bare="clickable") if login.success else None
     while time.monotonic() < deadline:
-        if any(arrived(url) for url in [*visited, page.url]):
+        if landmark is not None:
+            if landmark.count() and landmark.first.is_visible():
+                return
+        elif any(arrived(url) for url in [*visited, page.url]):
             return
         if alert.count() and alert.first.is_visible():
             shown = alert.first.inner_text().strip()

@@ -75,6 +75,7 @@ from .identities import (
     identity_problems,
 )
 from .pages import (
+    address_without_credentials,
     at_path,
     none_seen,
     page_loaded,
@@ -126,6 +127,7 @@ __all__ = [
     "VersionAnswer",
     "accounts_accepted",
     "accounts_see_themselves",
+    "address_without_credentials",
     "allows_configured_origins",
     "answered_within",
     "api_docs",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any
 
 from .. import evidence
@@ -49,7 +50,8 @@ def shows_at_least(page: Any, count: int, selector: str, timeout_ms: float = 500
             locator.first.wait_for(state="visible", timeout=timeout_ms)
     seen = locator.count()
     if seen < count:
-        fail(f"expected at least {count} elements matching {selector!r} on {page.url}, found {seen}")
+        fail(f"expected at least {count} element{'s' if count != 1 else ''} matching {selector!r} on {page.url}, "
+             f"found {seen}")
 
 
 def none_seen(page: Any, what: str, seen: list[str]) -> None:
@@ -59,3 +61,21 @@ def none_seen(page: Any, what: str, seen: list[str]) -> None:
     if seen:
         evidence.text(what, "\n".join(seen))
         fail(f"expected no {what} on {page.url}, got {len(seen)}: " + " | ".join(seen[:5]))
+
+
+_TOKEN_IN_ADDRESS = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}")
+
+
+def address_without_credentials(addresses: list[str]) -> None:
+    """No address holds a JSON Web Token or a secret the run knows (redacted when named)."""
+    __tracebackhide__ = True
+    from urllib.parse import unquote
+
+    from ..redact import registered
+
+    secrets = [v.decode("utf-8", "replace") for v in registered() if len(v) >= 8]
+    for address in dict.fromkeys(addresses):
+        plain = unquote(address)
+        if _TOKEN_IN_ADDRESS.search(plain) or any(secret in plain for secret in secrets):
+            fail(f"expected no credentials in the page's address, found one in {address} (addresses end up in "
+                 "history, logs and Referer headers)")

@@ -106,7 +106,13 @@ class AuthSpec(_Model):
 
 
 class BrowserLogin(_Model):
-    """A signed-in page is reached through the login form (by its labels) or by storage."""
+    """A signed-in page is reached through the login form or by placing the API sign-in's session in the browser.
+
+    ``username_label``, ``password_label`` and ``submit`` are locators (``postdeploy.browser.locate``): a bare text
+    is the field's exact label or the button's exact name; ``label=``, ``placeholder=``, ``testid=``, ``text=``,
+    ``role=button[name="..."]`` or ``css=`` say otherwise. ``success`` is a locator that shows once signed in (an
+    SPA that keeps its URL); ``storage_key`` the local-storage key or cookie name the session goes in;
+    ``cookie_service`` the service whose address the cookie is for (default: the browser's own)."""
 
     kind: Literal["form", "local_storage", "cookie"] = "form"
     path: str = "/login"
@@ -114,7 +120,9 @@ class BrowserLogin(_Model):
     password_label: str = "Password"
     submit: str = "Sign in"
     success_path: str | None = None
+    success: str | None = None
     storage_key: str = "access_token"
+    cookie_service: str | None = None
 
 
 class BrowserSpec(_Model):

@@ -25,11 +25,11 @@ pytest_plugins = ["postdeploy.browser_fixtures"]
 @given(parsers.parse('I am signed in to the browser as "{account}"'))
 @when(parsers.parse('I sign in through the browser as "{account}"'))
 def _(env: Environment, page: Any, page_watch: browser_lib.PageWatch, sessions: Sessions, account: str) -> None:
-    """Reach a signed-in page the way ``browser.login`` says: through the login form by its labels, or by placing the session in local storage or a cookie.
+    """Reach a signed-in page the way ``browser.login`` says: through the login form (its fields and button found by exact label and name, or the locators ``browser.login`` gives), or by placing the session the API sign-in produced (its token, or its cookie) in local storage or a cookie.
 
     Example: When I sign in through the browser as "admin"
     """
-    browser_lib.sign_in(page, page_watch, env, account, lambda name: sessions.credentials(name).token)
+    browser_lib.sign_in(page, page_watch, env, account, sessions.credentials)
 
 
 # ---- navigation and interaction ----------------------------------------------------------
@@ -43,25 +43,54 @@ def _(page: Any, path: str) -> None:
     checks.page_loaded(page.goto(path, wait_until="networkidle"), path)
 
 
-@when(parsers.parse('I fill in "{label}" with "{value}"'))
-def _(page: Any, label: str, value: str) -> None:
-    """Type into the field with this label.
+@when(parsers.parse('I fill in "{field}" with "{value}"'))
+def _(env: Environment, page: Any, field: str, value: str) -> None:
+    """Type into the one field with this exact label (a "Show password" toggle is not the "Password" field), or the field a locator names: ``label=``, ``placeholder=``, ``testid=``, ``role=textbox[name="..."]``, ``css=``.
 
-    Example: When I fill in "Email" with "{{accounts.admin.username}}"
+    Example: When I fill in "placeholder=you@example.com" with "{{accounts.admin.username}}"
     """
-    page.get_by_label(label).fill(value)
+    browser_lib.one(page, field, timeout_s=env.browser.timeout_s).fill(value)
 
 
 @when(parsers.parse('I click the "{name}" button'))
-def _(page: Any, name: str) -> None:
-    """Click the button with this accessible name.
+def _(env: Environment, page: Any, name: str) -> None:
+    """Click the one button with this exact accessible name (a ``<button>`` without ``type`` included).
 
     Example: When I click the "Save" button
     """
-    page.get_by_role("button", name=name).click()
+    browser_lib.one(page, name, bare="button", timeout_s=env.browser.timeout_s).click()
 
 
-# ---- assertions --------------------------------------------------------------------------
+@when(parsers.parse('I click "{target}"'))
+def _(env: Environment, page: Any, target: str) -> None:
+    """Click the one button or link with this exact name, or what a locator names (``testid=``, ``role=``, ``text=`` ...).
+
+    Example: When I click "Forgot password?"
+    """
+    browser_lib.one(page, target, bare="clickable", timeout_s=env.browser.timeout_s).click()
+
+
+@when(parsers.parse('I check "{field}"'))
+def _(env: Environment, page: Any, field: str) -> None:
+    """Tick the one checkbox with this exact label (or locator), e.g. "Remember me".
+
+    Example: When I check "Remember me"
+    """
+    browser_lib.one(page, field, timeout_s=env.browser.timeout_s).check()
+
+
+@when(parsers.parse('I remember the text of "{target}" as "{name}"'))
+def _(request, env: Environment, page: Any, target: str, name: str) -> None:
+    """Keep the text of the one element a locator names (a bare text: its exact label) as ``{{name}}``.
+
+    Example: When I remember the text of "testid=order-number" as "order_number"
+    """
+    from postdeploy import scenario
+
+    text = browser_lib.one(page, target, timeout_s=env.browser.timeout_s).inner_text().strip()
+    scenario.remember(request.node, name, text, taken=(*env.values, *env.secrets))
+    evidence.text(f"remembered {name}", text)
+
 
 @then(parsers.parse('the page path is "{path}"'))
 def _(page: Any, path: str) -> None:
@@ -90,13 +119,32 @@ def _(page: Any, text: str) -> None:
     checks.shows_text(page, text)
 
 
-@then(parsers.parse('the page shows at least {count:d} elements matching "{selector}"'))
+@then(parsers.re(r'the page shows at least (?P<count>\d+) elements? matching "(?P<selector>[^"]*)"'),
+      converters={"count": int})
 def _(page: Any, count: int, selector: str) -> None:
     """At least this many elements match a CSS selector (waits for the first one).
 
-    Example: Then the page shows at least 1 elements matching ".badge-sent"
+    Example: Then the page shows at least 1 element matching ".badge-sent"
     """
     checks.shows_at_least(page, count, selector)
+
+
+@then(parsers.parse('the page shows "{target}"'))
+def _(env: Environment, page: Any, target: str) -> None:
+    """The one element a locator names is visible (waiting for the page's own state, never a fixed delay); a bare text is a button or link with that exact name.
+
+    Example: Then the page shows "role=button[name=\"Log Out\"]"
+    """
+    browser_lib.one(page, target, bare="clickable", timeout_s=env.browser.timeout_s)
+
+
+@then("the page address carries no credentials")
+def _(page: Any, page_watch: browser_lib.PageWatch) -> None:
+    """No address the page reached in this scenario (each navigation, ``history.pushState`` included) holds a token: a secret of the run (a password, the session) or a JSON Web Token. Addresses end up in browser history, proxies' logs and Referer headers.
+
+    Example: Then the page address carries no credentials
+    """
+    checks.address_without_credentials([*page_watch.addresses, page.url])
 
 
 @then("the page has no console errors")

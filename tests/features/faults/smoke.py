@@ -161,8 +161,8 @@ FAULTS = [
           }),
     Fault("history_badges_missing", {"SANDBOX_FAULTS": "history_badges_missing"},
           why="The history page shows the statuses as plain text, without their badges.",
-          failures={HISTORY_PAGE: Failure('Then the page shows at least 1 elements matching ".badge-sent"',
-                                          "expected at least 1 elements matching '.badge-sent' on")}),
+          failures={HISTORY_PAGE: Failure('Then the page shows at least 1 element matching ".badge-sent"',
+                                          "expected at least 1 element matching '.badge-sent' on")}),
     Fault("x_powered_by", {"SANDBOX_FAULTS": "x_powered_by"},
           why="Both services announce their framework (X-Powered-By: Express), a default left on.",
           failures={
