@@ -7,7 +7,7 @@ Feature: Production configuration is safe
   Scenario Outline: <service> sends the security headers
     When I send a GET request to "<path>" on the "<service>" service
     Then the response headers match:
-      | header                    | pattern          |
+      | name                      | pattern          |
       | Strict-Transport-Security | max-age=\d{6,}   |
       | X-Content-Type-Options    | ^nosniff$        |
       | X-Frame-Options           | ^(DENY\|SAMEORIGIN)$ |

@@ -8,6 +8,7 @@ from pytest_bdd import parsers, then
 
 from postdeploy import checks
 from postdeploy.environment import Environment
+from postdeploy.errors import SuiteError
 from postdeploy.http import Exchange
 
 from ._support import table
@@ -136,14 +137,18 @@ def _(response: Exchange, name: str, pattern: str) -> None:
 
 @then("the response headers match:")
 def _(response: Exchange, datatable) -> None:
-    """Every header of the table (columns ``header`` and ``pattern``) is present and matches; all are checked, then all problems reported.
+    """Every header of the table (columns ``name`` and ``pattern``, a regular expression; ``header`` is accepted for ``name``) is present and matches; all are checked, then all problems reported.
 
     Example: Then the response headers match:
-      | header                    | pattern        |
+      | name                      | pattern        |
       | Strict-Transport-Security | max-age=\\d{6,} |
       | X-Content-Type-Options    | ^nosniff$      |
     """
-    checks.headers_match(response, [(row["header"], row["pattern"]) for row in table(datatable)])
+    rows = table(datatable)
+    if rows and ("pattern" not in rows[0] or not {"name", "header"} & set(rows[0])):
+        raise SuiteError(f"the table of 'the response headers match:' has the columns 'name' and 'pattern', got "
+                         f"{', '.join(rows[0])}")
+    checks.headers_match(response, [(row.get("name") or row.get("header", ""), row["pattern"]) for row in rows])
 
 
 # ---- timing ------------------------------------------------------------------------------
