@@ -39,6 +39,12 @@ FAULTS: dict[str, Fault] = {
                                      sql=("DROP INDEX IF EXISTS idx_notifications_transaction_type",)),
     "slow_api": Fault("the api adds ~1.5 s latency to /api/* responses"),
     "rate_limit_disabled": Fault("the api never rate limits (no 429, no X-RateLimit-* headers)"),
+    "rate_limit_global": Fault("the api's limit is one budget for everybody, not one per user or address"),
+    "rate_limit_no_retry_after": Fault("the api's 429 says nothing of when to retry (no Retry-After)"),
+    "rate_limit_headers_lie": Fault("the api's X-RateLimit-Remaining always says the whole limit is left"),
+    "rate_limit_no_reset": Fault("the api's rate-limit window never ends (its headers say it does)"),
+    "rate_limit_racy": Fault("the api's rate-limit counter reads and writes in two steps: a concurrent burst gets "
+                             "past the limit"),
     "drop_index": Fault("the notifications indexes on status and created_at are missing",
                         sql=("DROP INDEX IF EXISTS idx_notifications_status",
                              "DROP INDEX IF EXISTS idx_notifications_created_at")),
@@ -118,7 +124,7 @@ PREVIOUS_VERSION = "1.1.0"
 # nor the fallbacks those take precedence over (PORT, DATABASE_URL).
 CONFIG_VARIABLES: tuple[str, ...] = (
     "ENVIRONMENT", "DEBUG", "ENABLE_DOCS", "CORS_ORIGINS", "LOG_LEVEL", "MAINTENANCE_MODE",
-    "RATE_LIMIT_PER_MINUTE", "TEST_EMAIL_RATE_LIMIT_PER_MINUTE",
+    "RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_WINDOW_SECONDS", "TEST_EMAIL_RATE_LIMIT_PER_MINUTE",
     "JWT_SECRET", "JWT_ALGORITHM", "JWT_EXPIRES_SECONDS", "SERVICE_TOKEN",
     "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_FROM", "SMTP_TIMEOUT_SECONDS",
     "SMTP_RETRY_ATTEMPTS", "SMTP_RETRY_BACKOFF_MS", "POLL_INTERVAL_MS", "TEMPLATE_DIR", "FRONTEND_DOMAIN",

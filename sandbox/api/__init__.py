@@ -56,7 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = s
     app.state.pool = pool
     limiter = FixedWindowRateLimiter(MemoryStorage())
-    general_limit = parse_limit(f"{max(s.rate_limit, 1)}/minute")
+    window = 86_400 if "rate_limit_no_reset" in s.faults else s.rate_window_s  # a window that never ends
+    general_limit = parse_limit(f"{max(s.rate_limit, 1)}/{window} seconds")
     test_limit = parse_limit(f"{max(s.test_email_limit, 1)}/minute")
     collected = metrics.Metrics(pool)
 

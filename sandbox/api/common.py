@@ -39,6 +39,7 @@ class Settings:
         self.environment = config.env_str("ENVIRONMENT", "production")
         self.maintenance = config.env_bool("MAINTENANCE_MODE", False)
         self.rate_limit = config.env_int("RATE_LIMIT_PER_MINUTE", 100)
+        self.rate_window_s = max(1, config.env_int("RATE_LIMIT_WINDOW_SECONDS", 60))  # the window of that limit
         self.test_email_limit = config.env_int("TEST_EMAIL_RATE_LIMIT_PER_MINUTE", 5)
 
 

@@ -32,6 +32,22 @@ DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.j
             "frame-ancestors 'none'")
 
 
+class RacyCounter:
+    """A fixed-window counter that reads, awaits and then writes (rate_limit_racy): requests in flight at once all
+    read the same count, so a concurrent burst gets through past the limit; one at a time it counts right."""
+
+    def __init__(self, limit: int, window_s: int) -> None:
+        self.limit, self.window_s, self.counts = limit, window_s, {}
+
+    async def hit(self, key: str) -> tuple[bool, int, float]:
+        window = int(time.time() // self.window_s)
+        seen = self.counts.get((key, window), 0)
+        await asyncio.sleep(0.05)  # a round trip to a shared store
+        self.counts[(key, window)] = seen + 1
+        reset = (window + 1) * self.window_s
+        return seen < self.limit, self.limit - seen - 1, reset
+
+
 def install(app: FastAPI, s: Settings, limiter: FixedWindowRateLimiter, general_limit: RateLimitItem,
             observe: Callable[[Request, Response, float, str], None]) -> None:
     """Register the exception handlers and the HTTP middleware; ``observe`` records a request's metrics."""
@@ -96,6 +112,8 @@ def install(app: FastAPI, s: Settings, limiter: FixedWindowRateLimiter, general_
             return {"Access-Control-Allow-Credentials": "true", "Vary": "Origin"}
         return {"Vary": "Origin"}
 
+    racy = RacyCounter(general_limit.amount, s.rate_window_s)
+
     def rate_key(request: Request) -> str:
         auth = request.headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
@@ -142,16 +160,24 @@ def install(app: FastAPI, s: Settings, limiter: FixedWindowRateLimiter, general_
             return finish(Response(status_code=204), request, h)
         extra: dict[str, str] = {}
         if path.startswith("/api/") and not path.endswith("/health") and "rate_limit_disabled" not in s.faults:
-            key = rate_key(request)
-            allowed = limiter.hit(general_limit, "general", key)
-            reset, remaining = limiter.get_window_stats(general_limit, "general", key)
+            key = "global" if "rate_limit_global" in s.faults else rate_key(request)
+            if "rate_limit_racy" in s.faults:  # read, think, write: concurrent requests all read the same count
+                allowed, remaining, reset = await racy.hit(key)
+            else:
+                allowed = limiter.hit(general_limit, "general", key)
+                reset, remaining = limiter.get_window_stats(general_limit, "general", key)
+            if "rate_limit_no_reset" in s.faults:
+                reset = time.time() + s.rate_window_s  # it says the window ends soon; it does not
+            shown = general_limit.amount if "rate_limit_headers_lie" in s.faults else max(remaining, 0)
             extra = {"X-RateLimit-Limit": str(general_limit.amount),
-                     "X-RateLimit-Remaining": str(max(remaining, 0)),
+                     "X-RateLimit-Remaining": str(shown),
                      "X-RateLimit-Reset": str(int(math.ceil(reset)))}
             if not allowed:
                 retry = max(1, int(math.ceil(reset - time.time())))
-                extra["Retry-After"] = str(retry)
-                resp = error_response(429, f"Rate limit exceeded: {general_limit.amount} requests per minute")
+                if "rate_limit_no_retry_after" not in s.faults:
+                    extra["Retry-After"] = str(retry)
+                resp = error_response(429, f"Rate limit exceeded: {general_limit.amount} requests per "
+                                           f"{s.rate_window_s} s")
                 observe(request, resp, start, "rate_limited")
                 return finish(resp, request, extra)
         if path.startswith("/api/v1/") and "v1_removed" in s.faults and \
