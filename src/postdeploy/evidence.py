@@ -67,6 +67,11 @@ def image(name: str, png: bytes) -> None:
     allure.attach(png, name=redact(name), attachment_type=AttachmentType.PNG)
 
 
+def svg(name: str, content: str) -> None:
+    """Attach an SVG drawing (a chart), redacted as text."""
+    allure.attach(redact(content), name=redact(name), attachment_type=AttachmentType.SVG)
+
+
 def html(name: str, content: str) -> None:
     allure.attach(redact(content), name=redact(name), attachment_type=AttachmentType.HTML)
 

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,3 +81,18 @@ def read_run(proc: subprocess.CompletedProcess[str], reports: Path) -> Run:
             run.details[case.get("name")] = Outcome(outcome, properties.get("verdict", ""),
                                                     properties.get("failing_step", ""), message)
     return run
+
+
+def environments_with(directory: Path, edit: Callable[[dict], None]) -> Path:
+    """A copy of the repository's environments/ in ``directory`` whose local.yaml ``edit`` changed (a fault that
+    needs the environment to say something else: a shorter wait, a limit the deployment does not keep)."""
+    import shutil
+
+    import yaml
+
+    target = directory / "environments"
+    shutil.copytree(ROOT / "environments", target)
+    local = yaml.safe_load((target / "local.yaml").read_text())
+    edit(local)
+    (target / "local.yaml").write_text(yaml.safe_dump(local, sort_keys=False))
+    return target

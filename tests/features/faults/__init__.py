@@ -52,14 +52,17 @@ def assert_fails_exactly(failures: Mapping[str, Failure], run: Any) -> None:
 
 
 def rounds(faults: list[Fault]) -> list[list[Fault]]:
-    """Faults grouped so that no two of a group fail the same scenario or set the same variable (``SANDBOX_FAULTS``
-    switches aside, they combine), so that one sandbox and one run prove a whole group."""
+    """Faults grouped so that one sandbox and one run prove a whole group: no two of a group fail the same scenario,
+    set a variable to different values (``SANDBOX_FAULTS`` switches aside, they combine) or run a different
+    selection (``args``)."""
     groups: list[list[Fault]] = []
     for fault in faults:
         for group in groups:
             scenarios = {name for f in group for name in f.failures}
-            variables = {key for f in group for key in f.config if key != "SANDBOX_FAULTS"}
-            if not scenarios & set(fault.failures) and not variables & (set(fault.config) - {"SANDBOX_FAULTS"}):
+            values = {key: value for f in group for key, value in f.config.items() if key != "SANDBOX_FAULTS"}
+            clash = any(key in values and values[key] != value for key, value in fault.config.items()
+                        if key != "SANDBOX_FAULTS")
+            if not scenarios & set(fault.failures) and not clash and group[0].args == fault.args:
                 group.append(fault)
                 break
         else:

@@ -158,7 +158,7 @@ FAULTS = [
         failures={PROCEDURES: Failure(API_GRANTS_STEP, "role api (app_user): expected to have EXECUTE on "
                                                        "activity.sp_get_unread_count(uuid, boolean), found it missing"),
                   UNREAD: Failure("Then the API agrees with the database on every sampled record",
-                                  "3 of 3 sampled record(s) disagree, first email=")}),
+                                  "4 of 4 sampled record(s) disagree, first email=")}),
     DatabaseFault(
         "readonly_role_writes", {}, why="The suite's read-only role was granted INSERT on notifications.",
         sql=("GRANT INSERT ON notifications TO postdeploy_readonly",),
@@ -257,6 +257,6 @@ FAULTS = [
             "the notifications already read.",
         sql=(UNREAD_COUNT.replace("AND NOT n.is_read ", ""),), undo=(UNREAD_COUNT,),
         failures={UNREAD: Failure("Then the API agrees with the database on every sampled record",
-                                  "expected the API to agree with the database on 'unread_counts', but 3 of 3 "
+                                  "expected the API to agree with the database on 'unread_counts', but 4 of 4 "
                                   "sampled record(s) disagree")}),
 ]

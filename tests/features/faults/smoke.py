@@ -107,7 +107,7 @@ FAULTS = [
     Fault("jwt_secret_mismatch", {"SANDBOX_FAULTS": "jwt_secret_mismatch"},
           why="Tokens are signed with one secret and verified with another: every signed-in call is refused.",
           failures={
-              SIGN_IN: Failure(SIGN_IN_STEP, "3 of 3 did not, first: 'admin' signed in but GET"),
+              SIGN_IN: Failure(SIGN_IN_STEP, "4 of 4 did not, first: 'admin' signed in but GET"),
               WHO: Failure("Then the response status is 200", "expected status 200, got 401"),
               CUSTOMER: Failure(TABLE_STEP, "2 of 2 did not, first: GET"),
               SETTINGS_PAGE: Failure('Then the page path is "/dashboard"', "expected the browser at /dashboard"),
