@@ -15,7 +15,15 @@ import re
 import signal
 
 import pytest
-from faults import Fault, assert_fails_exactly, data_integrity, email_delivery, security, smoke
+from faults import (
+    Fault,
+    assert_fails_exactly,
+    data_integrity,
+    email_delivery,
+    rate_limit,
+    security,
+    smoke,
+)
 from harness import ROOT, Run, run_features
 
 from postdeploy import local
@@ -29,7 +37,8 @@ FAULTS: list[Fault] = [*smoke.FAULTS, *(release.FAULTS if release else [])]
 # every family's faults, for the tests that every Then step is proven and for docs/fault-matrix.md; each other
 # family's matrix runs in a module of its own (test_<family>_matrix.py): the database changes of @data_integrity
 # on one sandbox, each undone; @security and @email_delivery on sandboxes started per round
-ALL_FAULTS: list[Fault] = [*FAULTS, *data_integrity.FAULTS, *security.FAULTS, *email_delivery.FAULTS]
+ALL_FAULTS: list[Fault] = [*FAULTS, *data_integrity.FAULTS, *security.FAULTS, *email_delivery.FAULTS,
+                           *rate_limit.FAULTS]
 
 
 def assert_matches(fault: Fault, run: Run) -> None:
