@@ -13,14 +13,15 @@ from postdeploy import ratelimit
 from postdeploy.environment import ANONYMOUS, Environment
 from postdeploy.errors import SuiteError
 
-
 #: the xdist group of every @rate_limit scenario: they spend the same test identities' quotas, so under
 #: ``-n N --dist loadgroup`` they run one after the other on one worker, never at the same time
 XDIST_GROUP = "rate_limit"
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's loadgroup reads the groups (its hook is trylast)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.hasplugin("xdist"):  # without xdist (-p no:xdist) there are no groups to keep
+        return
     for item in items:
         if item.get_closest_marker("rate_limit") is not None and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(XDIST_GROUP))
