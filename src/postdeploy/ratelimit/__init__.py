@@ -120,8 +120,11 @@ def _record(number: int, started: float, sent: float, exchange: Any, kind: str, 
 
 
 def _spent(record: Sent, limit: int) -> bool:
-    """The identity's quota was partly spent before this request (its headers say so), or it is refused."""
-    return record.status == 429 or (record.remaining is not None and record.remaining + 1 < limit)
+    """The identity's quota was partly spent before this request (its headers say so: judged against the limit
+    they announce, so that a limit other than the promised one is not taken for a spent quota), or it is
+    refused."""
+    announced = record.limit if record.limit is not None else limit
+    return record.status == 429 or (record.remaining is not None and record.remaining + 1 < announced)
 
 
 def _wait_out(spec: Any, record: Sent, identity: str) -> float:
