@@ -151,3 +151,11 @@ def test_the_chart_draws_one_bar_a_request_coloured_by_outcome():
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert svg.count('fill="#2e7d32"') == 3 and svg.count('fill="#c62828"') == 1
     assert "3 let through, 1 refused (limit 3 per 2 s)" in svg
+
+
+def test_the_quota_is_whole_again_when_the_last_answer_says():
+    refused = ratelimit.burst(spec(), Limiter(3), "legacy")
+    assert ratelimit.quota_back_in([refused]) == 1.0  # its 429's Retry-After
+    unrefused = ratelimit.burst(spec(), Limiter(None), "legacy")  # no header at all: the window
+    assert ratelimit.quota_back_in([refused, unrefused]) == 2.0
+    assert ratelimit.quota_back_in([]) == 0.0

@@ -191,6 +191,20 @@ def concurrent_burst(spec: Any, ask: Ask, identity: str) -> Timeline:
     return timeline
 
 
+def quota_back_in(timelines: Sequence[Timeline]) -> float:
+    """Seconds until every identity a burst spent has its whole quota again, as the last answer of each burst says
+    (Retry-After, else the reset header, else the window), at most :data:`MAX_WAIT_S`: what a scenario that is not
+    about rate limits waits before it runs after this family."""
+    waits = []
+    for t in timelines:
+        last = (t.after_window or (t.requests[-1] if t.requests else None))
+        if last is None:
+            continue
+        wait = last.retry_after if last.retry_after is not None else last.reset_s
+        waits.append(t.spec.window if wait is None else wait)
+    return min(max(waits, default=0.0), MAX_WAIT_S)
+
+
 def after_window(timeline: Timeline, ask: Ask) -> None:
     """Wait what the refusal said (Retry-After, else the reset header, else the window) and ask once more."""
     refusal = timeline.first_refusal

@@ -4,6 +4,7 @@ one scenario per route (:mod:`postdeploy.ratelimit`). A When step sends the burs
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -25,6 +26,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("rate_limit") is not None and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(XDIST_GROUP))
+
+
+#: when the quotas a scenario's bursts spent are whole again (``time.monotonic()``), kept on its item
+QUOTA_BACK = pytest.StashKey[float]()
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After the last @rate_limit scenario before one of another family: wait until the spent quotas are whole
+    again, so the next family's requests are not refused because of this one's bursts."""
+    if nextitem is None or nextitem.get_closest_marker("rate_limit") is not None or QUOTA_BACK not in item.stash:
+        return
+    time.sleep(max(0.0, item.stash[QUOTA_BACK] - time.monotonic()))
+
+
+def _spent(request: pytest.FixtureRequest, timelines: list[ratelimit.Timeline]) -> list[ratelimit.Timeline]:
+    request.node.stash[QUOTA_BACK] = time.monotonic() + ratelimit.quota_back_in(timelines) + 0.2
+    return timelines
 
 
 @pytest.fixture
@@ -70,33 +88,35 @@ def _other(env: Environment, identity: str) -> str:
 
 
 @when("I send a burst to every rate limit of the environment", target_fixture="rate_limit_timelines")
-def _(env: Environment, service_client, sessions) -> list[ratelimit.Timeline]:
+def _(request: pytest.FixtureRequest, env: Environment, service_client, sessions) -> list[ratelimit.Timeline]:
     """For each limit of ``rate_limits:``: wait for a fresh window when its identity's headers say part of it is spent, send requests one after the other as its ``identity`` until the first 429 (never more than limit + 2), then one request as another account (the first of ``accounts:`` that is not the identity). Read-only environments burst only limits on GET, HEAD or OPTIONS.
 
     Example: When I send a burst to every rate limit of the environment
     """
-    return [ratelimit.burst(spec, _asker(env, service_client, sessions, spec, _other(env, spec.identity)),
-                            spec.identity, other=_other(env, spec.identity)) for spec in _limits(env)]
+    return _spent(request, [ratelimit.burst(spec, _asker(env, service_client, sessions, spec, _other(env, spec.identity)),
+                                            spec.identity, other=_other(env, spec.identity)) for spec in _limits(env)])
 
 
 @when("I send a concurrent burst to every rate limit of the environment", target_fixture="rate_limit_timelines")
-def _(env: Environment, service_client, sessions) -> list[ratelimit.Timeline]:
+def _(request: pytest.FixtureRequest, env: Environment, service_client, sessions) -> list[ratelimit.Timeline]:
     """For each limit of ``rate_limits:``, from a fresh window: limit + max(2, limit / 4) requests in flight at once as its identity.
 
     Example: When I send a concurrent burst to every rate limit of the environment
     """
-    return [ratelimit.concurrent_burst(spec, _asker(env, service_client, sessions, spec), spec.identity)
-            for spec in _limits(env)]
+    return _spent(request, [ratelimit.concurrent_burst(spec, _asker(env, service_client, sessions, spec),
+                                                       spec.identity) for spec in _limits(env)])
 
 
 @when("I wait out every rate limit's window")
-def _(env: Environment, service_client, sessions, rate_limit_timelines: list[ratelimit.Timeline]) -> None:
+def _(request: pytest.FixtureRequest, env: Environment, service_client, sessions,
+      rate_limit_timelines: list[ratelimit.Timeline]) -> None:
     """After a burst: wait as long as each refusal said (``Retry-After``, else the reset header, else ``window``), then send one more request as the same identity.
 
     Example: When I wait out every rate limit's window
     """
     for timeline in rate_limit_timelines:
         ratelimit.after_window(timeline, _asker(env, service_client, sessions, timeline.spec))
+    _spent(request, rate_limit_timelines)
 
 
 @then("every rate limit let exactly its limit through and refused the next request with 429")
