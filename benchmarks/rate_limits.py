@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -30,13 +33,24 @@ SETTINGS = {"default": {"RATE_LIMIT_PER_MINUTE": "100", "RATE_LIMIT_WINDOW_SECON
 SELECTIONS = ("rate_limit and not slow", "rate_limit")
 
 
-def run(state: Path, selection: str) -> tuple[int, float, str, str]:
+def environments(name: str) -> Path:
+    """A copy of environments/ whose local.yaml promises the setting's limit and window."""
+    target = Path(tempfile.mkdtemp(prefix="pd-bench-rate-env-")) / "environments"
+    shutil.copytree(ROOT / "environments", target)
+    local = yaml.safe_load((target / "local.yaml").read_text())
+    local["rate_limits"][0].update(limit=int(SETTINGS[name]["RATE_LIMIT_PER_MINUTE"]),
+                                   window=float(SETTINGS[name]["RATE_LIMIT_WINDOW_SECONDS"]))
+    (target / "local.yaml").write_text(yaml.safe_dump(local, sort_keys=False))
+    return target
+
+
+def run(state: Path, env_dir: Path, selection: str) -> tuple[int, float, str, str]:
     env = {**os.environ, "POSTDEPLOY_SANDBOX_DIR": str(state)}
     reports = tempfile.mkdtemp(prefix="pd-bench-rate-")
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "--env=local", "-m", selection, "-p", "no:xdist",
-                           f"--reports-dir={reports}"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=900, check=False)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--env=local", f"--env-dir={env_dir}", "-m", selection,
+                           "-p", "no:xdist", f"--reports-dir={reports}"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=900, check=False)
     wall = time.perf_counter() - started
     sent = re.search(r"requests sent: (.*)", proc.stdout)
     outcome = re.search(r"=+ (.*(?:passed|failed).*) in ", proc.stdout)
@@ -50,7 +64,7 @@ def main(names: list[str]) -> None:
         launcher.start(state, env={**os.environ, **SETTINGS[name]})
         try:
             for selection in SELECTIONS:
-                code, wall, sent, outcome = run(state, selection)
+                code, wall, sent, outcome = run(state, environments(name), selection)
                 limit, window = SETTINGS[name].values()
                 print(f"| {limit} per {window} s | `-m \"{selection}\"` | {code} | {outcome} | {wall:.1f} | {sent} |",
                       flush=True)

@@ -55,9 +55,6 @@ def variables(status: dict[str, Any]) -> dict[str, str]:
     found["SANDBOX_SMTP_PORT"] = str(services.get("maildev", {}).get("smtp_port", ""))
     database = status.get("database", {})
     found["SANDBOX_DATABASE_DSN"] = database.get("readonly_dsn", "")
-    configured = status.get("configuration", {})  # the limits the sandbox was started with, as its API applies them
-    found["SANDBOX_RATE_LIMIT"] = configured.get("RATE_LIMIT_PER_MINUTE", "100")
-    found["SANDBOX_RATE_WINDOW_S"] = configured.get("RATE_LIMIT_WINDOW_SECONDS", "60")
     for role, account in status.get("accounts", {}).items():
         found[f"SANDBOX_{role.upper()}_EMAIL"] = account["email"]
         found[f"SANDBOX_{role.upper()}_PASSWORD"] = account["password"]

@@ -76,11 +76,11 @@ def test_retry_after_is_read_as_seconds_or_as_an_http_date():
 
 def test_a_burst_stops_at_the_first_429_and_then_asks_as_another_identity():
     limiter = Limiter(3)
-    timeline = ratelimit.burst(spec(), limiter, "legacy", other="admin")
+    timeline = ratelimit.burst(spec(), limiter, "legacy", others=["admin", "anonymous"])
     assert [r.status for r in timeline.requests] == [200, 200, 200, 429]
     assert [r.remaining for r in timeline.requests] == [2, 1, 0, 0]
-    assert timeline.other is not None and timeline.other.status == 200
-    assert limiter.asked == 5  # limit + 1, and the one request as another identity
+    assert [(r.identity, r.status) for r in timeline.others] == [("admin", 200), ("anonymous", 200)]
+    assert limiter.asked == 6  # limit + 1, and one request as each other identity
     ratelimit.enforced_at_its_number([timeline])
     ratelimit.says_when_to_retry([timeline])
     ratelimit.per_identity([timeline])
@@ -130,9 +130,9 @@ def test_a_refusal_without_retry_after_and_headers_that_lie_fail_the_refusal_che
 
 
 def test_one_budget_for_everybody_fails_the_per_identity_check():
-    timeline = ratelimit.burst(spec(), Limiter(3, per_identity=False), "legacy", other="admin")
-    with pytest.raises(CheckFailed, match=r"not counted per identity, once legacy spent its quota admin was "
-                                          r"refused too"):
+    timeline = ratelimit.burst(spec(), Limiter(3, per_identity=False), "legacy", others=["admin", "anonymous"])
+    with pytest.raises(CheckFailed, match=r"not counted per identity, once legacy spent its quota admin and "
+                                          r"anonymous were refused too"):
         ratelimit.per_identity([timeline])
 
 

@@ -53,7 +53,7 @@ class Timeline:
     identity: str
     concurrent: bool = False
     requests: list[Sent] = field(default_factory=list)
-    other: Sent | None = None         # a request of another identity, once the limit was spent
+    others: list[Sent] = field(default_factory=list)  # one request of each other identity, once the limit was spent
     waited_s: float = 0.0             # the window waited out before the burst
     after_window: Sent | None = None  # a request once the refusal's window had passed
 
@@ -140,10 +140,11 @@ def _wait_out(spec: Any, record: Sent, identity: str) -> float:
     return wait + 0.2
 
 
-def burst(spec: Any, ask: Ask, identity: str, other: str | None = None) -> Timeline:
+def burst(spec: Any, ask: Ask, identity: str, others: Sequence[str] = ()) -> Timeline:
     """Requests one after the other until the first 429 (or ``limit + SLACK`` without one), from a full quota: when
     the first answer's headers say the identity already spent part of its window (or it is refused), the window
-    is waited out and the burst starts again, once. Then one request as ``other``, whose quota must be untouched."""
+    is waited out and the burst starts again, once. Then one request as each of ``others`` (another account,
+    anonymous), whose quotas must be untouched."""
     timeline = Timeline(spec, identity)
     for attempt in (1, 2):
         started = time.monotonic()
@@ -157,9 +158,10 @@ def burst(spec: Any, ask: Ask, identity: str, other: str | None = None) -> Timel
         sent = time.monotonic()
         timeline.requests.append(_record(len(timeline.requests) + 1, started, sent, ask(identity), spec.headers,
                                          identity))
-    if other is not None and timeline.first_refusal is not None:
+    for other in others if timeline.first_refusal is not None else ():
         sent = time.monotonic()
-        timeline.other = _record(len(timeline.requests) + 1, started, sent, ask(other), spec.headers, other)
+        number = len(timeline.requests) + len(timeline.others) + 1
+        timeline.others.append(_record(number, started, sent, ask(other), spec.headers, other))
     return timeline
 
 
@@ -275,17 +277,20 @@ def says_when_to_retry(timelines: Sequence[Timeline]) -> None:
 
 
 def per_identity(timelines: Sequence[Timeline]) -> None:
-    """Once one identity spent its quota, another identity's request still goes through."""
+    """Once one identity spent its quota, the other identities' requests (another account; anonymous, so that a
+    signed-in budget does not leak into the anonymous one) are not refused with 429."""
     __tracebackhide__ = True
     problems = []
     for t in timelines:
-        if t.other is None:
-            if t.first_refusal is None:
-                problems.append(f"{t.label}: the quota was never spent, so another identity could not be compared")
+        attach(t)
+        if t.first_refusal is None:
+            problems.append(f"{t.label}: the quota was never spent, so another identity could not be compared")
             continue
-        if t.other.status == 429:
+        refused = [r.identity for r in t.others if r.status == 429]
+        if refused:
             problems.append(f"{t.label}: not counted per identity, once {t.identity} spent its quota "
-                            f"{t.other.identity} was refused too (one budget for everybody)")
+                            f"{' and '.join(refused)} {'was' if len(refused) == 1 else 'were'} refused too "
+                            "(one budget for everybody)")
     _report(problems, timelines, "every limit to count each identity apart")
 
 
@@ -329,10 +334,8 @@ def attach(t: Timeline) -> None:
     rows = [{"#": r.number, "as": r.identity, "sent (s)": r.sent, "answered (s)": r.answered, "status": r.status,
              "limit": "" if r.limit is None else r.limit, "remaining": "" if r.remaining is None else r.remaining,
              "retry-after": "" if r.retry_after is None else r.retry_after} for r in t.requests]
-    if t.other is not None:
-        rows.append({"#": t.other.number, "as": t.other.identity, "sent (s)": t.other.sent,
-                     "answered (s)": t.other.answered, "status": t.other.status, "limit": "", "remaining": "",
-                     "retry-after": ""})
+    rows += [{"#": r.number, "as": r.identity, "sent (s)": r.sent, "answered (s)": r.answered, "status": r.status,
+              "limit": "", "remaining": "", "retry-after": ""} for r in t.others]
     kind = "concurrent burst" if t.concurrent else "burst"
     evidence.table(f"{kind}: {t.label} (at most {t.spec.limit + SLACK} requests)", rows)
     evidence.svg(f"{kind}: {t.label}, chart", chart(t))

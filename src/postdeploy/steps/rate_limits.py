@@ -82,19 +82,20 @@ def _asker(env: Environment, service_client, sessions, spec: Any, *identities: s
     return ask
 
 
-def _other(env: Environment, identity: str) -> str:
-    """Another identity to compare with: another account of the environment, else anonymous."""
-    return next((name for name in env.accounts if name != identity), ANONYMOUS if identity != ANONYMOUS else identity)
+def _others(env: Environment, identity: str) -> list[str]:
+    """The identities to compare with: the first other account of the environment, and anonymous."""
+    account = next((name for name in env.accounts if name != identity), None)
+    return [name for name in (account, ANONYMOUS) if name is not None and name != identity]
 
 
 @when("I send a burst to every rate limit of the environment", target_fixture="rate_limit_timelines")
 def _(request: pytest.FixtureRequest, env: Environment, service_client, sessions) -> list[ratelimit.Timeline]:
-    """For each limit of ``rate_limits:``: wait for a fresh window when its identity's headers say part of it is spent, send requests one after the other as its ``identity`` until the first 429 (never more than limit + 2), then one request as another account (the first of ``accounts:`` that is not the identity). Read-only environments burst only limits on GET, HEAD or OPTIONS.
+    """For each limit of ``rate_limits:``: wait for a fresh window when its identity's headers say part of it is spent, send requests one after the other as its ``identity`` until the first 429 (never more than limit + 2), then one request as another account (the first of ``accounts:`` that is not the identity) and one anonymous. Read-only environments burst only limits on GET, HEAD or OPTIONS.
 
     Example: When I send a burst to every rate limit of the environment
     """
-    return _spent(request, [ratelimit.burst(spec, _asker(env, service_client, sessions, spec, _other(env, spec.identity)),
-                                            spec.identity, other=_other(env, spec.identity)) for spec in _limits(env)])
+    return _spent(request, [ratelimit.burst(spec, _asker(env, service_client, sessions, spec, *_others(env, spec.identity)),
+                                            spec.identity, others=_others(env, spec.identity)) for spec in _limits(env)])
 
 
 @when("I send a concurrent burst to every rate limit of the environment", target_fixture="rate_limit_timelines")
@@ -139,7 +140,7 @@ def _(rate_limit_timelines: list[ratelimit.Timeline]) -> None:
 
 @then("another identity is not refused once a limit is spent")
 def _(rate_limit_timelines: list[ratelimit.Timeline]) -> None:
-    """Right after a burst's 429, the request as another identity went through: each identity has a budget of its own.
+    """Right after a burst's 429, the requests as another account and as anonymous were not refused with 429: each identity has a budget of its own, and a signed-in one does not leak into the anonymous one.
 
     Example: Then another identity is not refused once a limit is spent
     """

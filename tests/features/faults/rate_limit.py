@@ -22,6 +22,9 @@ CONCURRENT_STEP = "Then no concurrent burst got more than its limit through"
 RESET_STEP = "Then every rate limit lets requests through again"
 #: the sandbox's limits in the matrix: 10 requests per 2 s, so that a window passes quickly
 LIMITS = {"RATE_LIMIT_PER_MINUTE": "10", "RATE_LIMIT_WINDOW_SECONDS": "2"}
+#: what the matrix's copy of local.yaml promises for its one limit (local.yaml itself: the sandbox's default, 100 per
+#: 60 s)
+PROMISE: dict[str, object] = {"limit": 10, "window": 2}
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ FAULTS = [
     RateLimitFault("rate_limit_global", {**LIMITS, "SANDBOX_FAULTS": "rate_limit_global"},
                    why="One budget for everybody: once one user spent it, every other user is refused.",
                    failures={IDENTITY: Failure(IDENTITY_STEP, f"{LIMIT}: not counted per identity, once legacy spent "
-                                                              "its quota admin was refused too")}),
+                                                              "its quota admin and anonymous were refused too")}),
     RateLimitFault("rate_limit_racy", {**LIMITS, "SANDBOX_FAULTS": "rate_limit_racy"},
                    why="The counter reads and writes in two steps: requests in flight at once all get through.",
                    failures={CONCURRENT: Failure(CONCURRENT_STEP, "requests sent at once went through, the limit is "
