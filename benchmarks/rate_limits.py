@@ -52,6 +52,8 @@ def run(state: Path, env_dir: Path, selection: str) -> tuple[int, float, str, st
                            "-p", "no:xdist", f"--reports-dir={reports}"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=900, check=False)
     wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n", file=sys.stderr)
     sent = re.search(r"requests sent: (.*)", proc.stdout)
     outcome = re.search(r"=+ (.*(?:passed|failed).*) in ", proc.stdout)
     return proc.returncode, wall, sent.group(1) if sent else "?", outcome.group(1) if outcome else "?"

@@ -159,3 +159,27 @@ def test_the_quota_is_whole_again_when_the_last_answer_says():
     unrefused = ratelimit.burst(spec(), Limiter(None), "legacy")  # no header at all: the window
     assert ratelimit.quota_back_in([refused, unrefused]) == 2.0
     assert ratelimit.quota_back_in([]) == 0.0
+
+
+class Item:
+    """Just what the teardown hook reads of a pytest item: its markers and its stash."""
+
+    def __init__(self, *markers: str) -> None:
+        self.markers, self.stash = set(markers), pytest.Stash()
+
+    def get_closest_marker(self, name: str):
+        return name if name in self.markers else None
+
+
+def test_the_last_rate_limit_scenario_before_another_family_waits_until_the_quota_is_whole(monkeypatch):
+    from postdeploy.steps import rate_limits as steps
+
+    slept: list[float] = []
+    monkeypatch.setattr(steps.time, "sleep", slept.append)
+    burst = Item("rate_limit")
+    burst.stash[steps.QUOTA_BACK] = time.monotonic() + 30
+    steps.pytest_runtest_teardown(burst, Item("rate_limit"))  # another burst follows: no wait
+    steps.pytest_runtest_teardown(burst, None)  # the run ends: no wait
+    assert slept == []
+    steps.pytest_runtest_teardown(burst, Item("smoke"))
+    assert len(slept) == 1 and 29 < slept[0] <= 30
