@@ -40,12 +40,14 @@ class RacyCounter:
         self.limit, self.window_s, self.counts = limit, window_s, {}
 
     async def hit(self, key: str) -> tuple[bool, int, float]:
-        window = int(time.time() // self.window_s)
-        seen = self.counts.get((key, window), 0)
+        # the window starts at a key's first hit, as the limits library's memory storage does
+        now = time.time()
+        start, seen = self.counts.get(key, (now, 0))
+        if now >= start + self.window_s:
+            start, seen = now, 0
         await asyncio.sleep(0.05)  # a round trip to a shared store
-        self.counts[(key, window)] = seen + 1
-        reset = (window + 1) * self.window_s
-        return seen < self.limit, self.limit - seen - 1, reset
+        self.counts[key] = (start, seen + 1)
+        return seen < self.limit, self.limit - seen - 1, start + self.window_s
 
 
 def install(app: FastAPI, s: Settings, limiter: FixedWindowRateLimiter, general_limit: RateLimitItem,
