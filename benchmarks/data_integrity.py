@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,27 +24,16 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "src"))
 from postdeploy.database import data  # noqa: E402
 from postdeploy.environment import Database  # noqa: E402
 from postdeploy.errors import CheckFailed  # noqa: E402
 from postdeploy.sql import ReadOnlySession  # noqa: E402
+from _family import family_runs  # noqa: E402
 from sandbox import launcher  # noqa: E402  (the benchmark drives the sandbox directly)
 
 SIZES = (10_000, 100_000, 1_000_000)
-
-
-def family_runs(state: Path, runs: int) -> list[tuple[int, float]]:
-    env = {**os.environ, "POSTDEPLOY_SANDBOX_DIR": str(state)}
-    reports = tempfile.mkdtemp(prefix="pd-bench-di-")
-    out = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "pytest", "--env=local", "-m", "data_integrity", "-q",
-                               f"--reports-dir={reports}"], cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=600)
-        out.append((proc.returncode, time.perf_counter() - started))
-    return out
 
 
 def build(admin: str, rows: int) -> str:
@@ -85,7 +73,7 @@ def main(runs: int) -> None:
     launcher.start(state, env=dict(os.environ))
     try:
         database = json.loads((state / "state.json").read_text())["database"]
-        results = family_runs(state, runs)
+        results = family_runs(state, "data_integrity", runs)
         walls = [wall for _, wall in results]
         print(f"### `pytest --env=local -m data_integrity`, {runs} runs, one sandbox\n")
         print("| exit codes | median wall (s) | min (s) | max (s) |\n|---|---|---|---|")

@@ -15,7 +15,6 @@ import json
 import os
 import smtplib
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -25,9 +24,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "src"))
 from postdeploy.mail import MailDevBox, address  # noqa: E402
 from postdeploy.mail.checks import wait_for  # noqa: E402
+from _family import family_runs  # noqa: E402
 from sandbox import launcher  # noqa: E402  (the benchmark drives the sandbox directly)
 
 
@@ -59,19 +60,6 @@ def detection(state: Path, emails: int) -> list[float]:
     return delays
 
 
-def family_runs(state: Path, runs: int) -> list[tuple[int, float]]:
-    env = {**os.environ, "POSTDEPLOY_SANDBOX_DIR": str(state)}
-    reports = tempfile.mkdtemp(prefix="pd-bench-email-")
-    out = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "pytest", "--env=local", "-m", "email_delivery", "-q",
-                               f"--reports-dir={reports}"], cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=600)
-        out.append((proc.returncode, time.perf_counter() - started))
-    return out
-
-
 def main(emails: int, runs: int) -> None:
     state = Path(tempfile.mkdtemp(prefix="pd-bench-email-"))
     launcher.start(state, env={**os.environ, "RATE_LIMIT_PER_MINUTE": "10000"})
@@ -80,7 +68,7 @@ def main(emails: int, runs: int) -> None:
         print(f"### Detection delay after delivery, {emails} emails (MailDev, polling every 0.1-0.2 s)\n")
         print("| median (ms) | p95 (ms) | max (ms) |\n|---|---|---|")
         print(f"| {statistics.median(delays):.0f} | {delays[int(0.95 * (len(delays) - 1))]:.0f} | {max(delays):.0f} |\n")
-        results = family_runs(state, runs)
+        results = family_runs(state, "email_delivery", runs)
         walls = [wall for _, wall in results]
         print(f"### `pytest --env=local -m email_delivery`, {runs} runs, one sandbox\n")
         print("| exit codes | median wall (s) | min (s) | max (s) |\n|---|---|---|---|")

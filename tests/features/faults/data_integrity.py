@@ -8,6 +8,8 @@ environment file instead of the database (a connection share no real database st
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dataclasses import dataclass, field
 
 from . import Failure, Fault
@@ -62,18 +64,16 @@ class DatabaseFault(Fault):
     args: tuple[str, ...] = ("-m", "data_integrity")
 
 
-# the unread count as migration 000010 defines it (CREATE OR REPLACE keeps its grants)
-UNREAD_COUNT = """CREATE OR REPLACE FUNCTION activity.sp_get_unread_count(p_user_id uuid, p_include_deleted boolean DEFAULT false)
-RETURNS TABLE (total_unread bigint, by_type jsonb)
-LANGUAGE sql STABLE AS $$
-    WITH c AS (
-        SELECT n.type, count(*) AS cnt
-        FROM activity.notifications n
-        WHERE n.user_id = p_user_id AND NOT n.is_read AND (p_include_deleted OR NOT n.is_deleted)
-        GROUP BY n.type
-    )
-    SELECT coalesce(sum(cnt), 0)::bigint, coalesce(jsonb_object_agg(type, cnt), '{}'::jsonb) FROM c
-$$"""
+def _unread_count() -> str:
+    """activity.sp_get_unread_count as migration 000010 creates it, as CREATE OR REPLACE (which keeps its grants)."""
+    sql = (Path(__file__).resolve().parents[3] / "sandbox" / "migrations" /
+           "000010_create_activity_procedures.up.sql").read_text()
+    start = sql.index("CREATE FUNCTION activity.sp_get_unread_count")
+    body = sql[start:sql.index("$$;", sql.index("$$", sql.index("AS $$", start) + 5)) + 2]
+    return body.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
+
+
+UNREAD_COUNT = _unread_count()
 
 FAULTS = [
     DatabaseFault(
