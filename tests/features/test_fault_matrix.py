@@ -160,9 +160,11 @@ def test_every_then_step_of_the_features_is_the_failing_step_of_a_fault():
 
 
 def test_every_expected_step_is_written_in_a_feature():
-    steps = {f"{s.type.capitalize()} {s.name}" for s in _all_steps()}
+    # a Scenario Outline's step is written with <placeholders>: any value of its Examples stands in for them
+    written = [re.compile(re.sub(r"<\w+>", ".+", re.escape(f"{s.type.capitalize()} {s.name}")) + "$")
+               for s in _all_steps()]
     wrong = sorted({(fault.id, f.step) for fault in ALL_FAULTS for f in fault.failures.values()
-                    if f.step not in steps})
+                    if not any(pattern.match(f.step) for pattern in written)})
     assert wrong == []
 
 
