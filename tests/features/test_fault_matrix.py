@@ -37,7 +37,11 @@ FAULTS: list[Fault] = [*smoke.FAULTS, *(release.FAULTS if release else [])]
 # every family's faults, for the tests that every Then step is proven and for docs/fault-matrix.md; each other
 # family's matrix runs in a module of its own (test_<family>_matrix.py): the database changes of @data_integrity
 # on one sandbox, each undone; @security and @email_delivery on sandboxes started per round
-ALL_FAULTS: list[Fault] = [*FAULTS, *data_integrity.FAULTS, *security.FAULTS, *email_delivery.FAULTS,
+# the TLS rounds of @security serve HTTPS with certificate variants of their own (test_security_matrix.py)
+TLS_FAULTS = [Fault(f"tls: {', '.join(variants)}", {"certificates": "+".join(variants)}, failures,
+                    why=f"HTTPS served with the certificate variant(s) {', '.join(variants)}.", family="security")
+              for variants, failures in security.TLS_ROUNDS]
+ALL_FAULTS: list[Fault] = [*FAULTS, *data_integrity.FAULTS, *security.FAULTS, *TLS_FAULTS, *email_delivery.FAULTS,
                            *rate_limit.FAULTS]
 
 

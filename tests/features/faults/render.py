@@ -27,11 +27,16 @@ table), or a dependency taken down. Verdict kinds are explained in [verdicts.md]
 """
 
 
+#: the environment section a family's faults change, when they change the environment file
+SECTIONS = {"rate_limit": "rate_limits[0]"}
+
+
 def _config(fault) -> str:
     changes = [f"`{k}={v}`" for k, v in fault.config.items()]
     changes += [f"SQL `{_cell(sql)}`" for sql in getattr(fault, "sql", ())]
     changes += [f"a session holding `{_cell(sql)}`" for sql in getattr(fault, "sessions", ())]
-    changes += [f"environment `data_integrity.{k}: {v}`" for k, v in getattr(fault, "environment", {}).items()]
+    section = SECTIONS.get(fault.family, fault.family)
+    changes += [f"environment `{section}.{k}: {v}`" for k, v in getattr(fault, "environment", {}).items()]
     return "; ".join(changes) or "(healthy configuration)"
 
 
