@@ -12,7 +12,7 @@ A request table, in any step that takes one, has these columns (only ``path`` is
 
 and what the answer must be, in the same table:
 
-    status        200 | 401|403 | 2xx
+    status        200, 401 or 403 (401|403 outside a table), 2xx
     content type  application/json           (the media type; parameters such as charset aside)
 
 ``form`` and ``multipart`` bodies are written the way a URL-encoded form is (``a=1&b=2``); a multipart
@@ -44,7 +44,7 @@ FILE_CONTENT = b"postdeploy test file\n"
 
 @dataclass(frozen=True)
 class Status:
-    """An expected status: codes (``200``, ``401|403``) or classes (``2xx``)."""
+    """An expected status: codes (``200``, ``401 or 403``, ``401|403``) or classes (``2xx``)."""
 
     text: str
     codes: frozenset[int] = frozenset()
@@ -60,7 +60,7 @@ class Status:
                 classes.add(int(part[0]))
             else:
                 raise SuiteError(f"'{text}' is not a status: write a code (200), a class (2xx) or several "
-                                 f"separated by '|' (401|403)")
+                                 f"separated by 'or' (401 or 403)")
         return cls(text.strip(), frozenset(codes), frozenset(classes))
 
     def allows(self, status: int) -> bool:

@@ -120,5 +120,6 @@ def test_a_wrong_field_is_a_feature_error_naming_the_right_words(fields, message
 def test_statuses_read_as_codes_classes_or_alternatives():
     status = request_spec.Status.parse("401|403")
     assert status.allows(403) and not status.allows(200)
+    assert request_spec.Status.parse("401 or 403") == status.__class__("401 or 403", status.codes, status.classes)
     assert request_spec.Status.parse("2xx").allows(204) and not request_spec.Status.parse("2xx").allows(302)
     assert str(request_spec.Status.parse("201 | 3xx")) == "201 or 3xx"

@@ -186,12 +186,12 @@ def _form(pairs: list[tuple[str, str]]) -> str:
 
 @when(parsers.parse('I send these requests to the "{service}" service:'), target_fixture="answers")
 def _(service_client, credentials, service: str, datatable) -> list[checks.Answer]:
-    """Send each request of the table in turn, as the current identity; the Then steps judge every answer. The columns are those of every request table: ``method`` (GET by default), ``path``, ``query``, ``headers``, ``body``, ``body type``, ``redirects``, and what the answer must be: ``status`` (``200``, ``401|403``, ``2xx``) and ``content type``.
+    """Send each request of the table in turn, as the current identity; the Then steps judge every answer. The columns are those of every request table: ``method`` (GET by default), ``path``, ``query``, ``headers``, ``body``, ``body type``, ``redirects``, and what the answer must be: ``status`` (``200``, ``401 or 403``, ``2xx``; in a table ``401\\|403`` too) and ``content type``.
 
     Example: When I send these requests to the "api" service:
-      | method | path                | body             | status  | content type     |
-      | GET    | /api/v1/users/me    |                  | 401     | application/json |
-      | POST   | /api/v1/auth/login  | {"email": "x"}   | 400|422 | application/json |
+      | method | path                | body             | status     | content type     |
+      | GET    | /api/v1/users/me    |                  | 401        | application/json |
+      | POST   | /api/v1/auth/login  | {"email": "x"}   | 400 or 422 | application/json |
     """
     specs = request_spec.from_table(datatable, step=f'I send these requests to the "{service}" service:')
     return checks.send_requests(sender(service_client, credentials, service), specs)

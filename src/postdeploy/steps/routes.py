@@ -41,7 +41,7 @@ def route_answers() -> checks.RouteAnswers:
 
 @then("every response has the status its row expects")
 def _(answers: list[checks.Answer]) -> None:
-    """Each answer to ``When I send these requests`` has the ``status`` of its row (``200``, ``401|403``, ``2xx``); every row is judged, then every difference reported.
+    """Each answer to ``When I send these requests`` has the ``status`` of its row (``200``, ``401 or 403``, ``2xx``); every row is judged, then every difference reported.
 
     Example: Then every response has the status its row expects
     """
