@@ -279,7 +279,8 @@ class Worker:
         if n is None:
             log.warning("notification %s vanished before sending", nid)
             return
-        if n["type"] == "customer" and "slow_email" in self.s.faults and not (n["metadata"] or {}).get("replay"):
+        if n["type"] == "customer" and n["order_id"] and "slow_email" in self.s.faults \
+                and not (n["metadata"] or {}).get("replay"):
             time.sleep(6)  # a replayed payment's receipt (no_duplicate_prevention) is not held
         started = time.perf_counter()
         attempts = 0

@@ -9,7 +9,7 @@ import time
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 from limits import RateLimitItem
 from limits.strategies import FixedWindowRateLimiter
@@ -141,6 +141,22 @@ def router(s: Settings, pool: db.Pool, auth: Auth, limiter: FixedWindowRateLimit
         return JSONResponse({"message": "Test notification queued", "notification_id": nid, "status": "pending",
                              "recipient_email": body.recipient_email,
                              "notification_type": body.notification_type}, status_code=202, headers=extra)
+
+    @routes.delete("/api/v1/notifications/{notification_id}", status_code=204, tags=["notifications"])
+    def delete_notification(notification_id: str, user: dict = Depends(admin_only)):
+        """Remove a notification and its queued events: how a post-deploy check removes the test notifications
+        it sent."""
+        try:
+            uuid.UUID(notification_id)
+        except ValueError:
+            raise HTTPException(404, "Notification not found")
+        with pool.transaction(user["id"], user["role"]) as conn:
+            conn.execute("SELECT set_config('app.user_role', 'service', true)")
+            conn.execute("DELETE FROM outbox_events WHERE aggregate_id = %s", (notification_id,))
+            row = conn.execute("DELETE FROM notifications WHERE id = %s RETURNING id", (notification_id,)).fetchone()
+        if not row:
+            raise HTTPException(404, "Notification not found")
+        return Response(status_code=204)
 
     @routes.get("/api/v1/notifications/config", tags=["notifications"])
     def get_config(user: dict = Depends(admin_only)):

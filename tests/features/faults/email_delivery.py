@@ -15,6 +15,8 @@ STAFF = "test_the_staff_hear_of_the_paid_order_within_ten_seconds"
 REPLAY = "test_a_replayed_payment_sends_no_second_receipt"
 BROWSER = "test_the_receipt_shows_in_a_browser_and_its_link_opens_the_order"
 HISTORY = "test_the_notification_history_shows_the_receipt_as_sent"
+TEST_NOTIFICATION = "test_a_test_notification_arrives_and_its_resend_arrives_once_more"
+WAIT_TEST = 'When I wait for an email to "{{test_email}}" with "Test customer notification" in its subject'
 
 WAIT_RECEIPT = 'When I wait for an email to "{{customer_email}}" with "Your receipt" in its subject'
 WAIT_STAFF = 'When I wait for an email to "staff@example.com" with "New order {{order_short}} paid" in its subject'
@@ -42,7 +44,9 @@ FAULTS = [
     EmailFault("FRONTEND_DOMAIN", {"FRONTEND_DOMAIN": "https://notifications.example.com"},
                why="The emails' links point at another domain than the frontend's.",
                failures={LINKS: Failure('Then every link in the email points at the "frontend" service',
-                                        "do not, first: https://notifications.example.com/orders/")}),
+                                        "do not, first: https://notifications.example.com/orders/"),
+                         TEST_NOTIFICATION: Failure('Then every link in the email points at the "frontend" service',
+                                                    "do not, first: https://notifications.example.com/settings/")}),
     EmailFault("token_in_email", {"SANDBOX_FAULTS": "token_in_email"},
                why="The receipt carries a debugging line with a session token.",
                failures={SECRET: Failure("Then the email carries no secret",
@@ -79,5 +83,6 @@ FAULTS = [
                    **{name: Failure(WAIT_RECEIPT, SMTP_DOWN) for name in (ARRIVAL, RECEIPT, LINKS, SECRET, REPLAY,
                                                                          BROWSER, HISTORY)},
                    STAFF: Failure(WAIT_STAFF, SMTP_DOWN),
+                   TEST_NOTIFICATION: Failure(WAIT_TEST, SMTP_DOWN),
                }),
 ]
