@@ -24,7 +24,7 @@ Feature: New accounts and password recovery
     When I wait for an email to "{{new_email}}" with "Password recovery" in its subject
     Then every link in the email points at the "frontend" service
     And every link in the email works
-    When I remember the link matching "reset-password\?token=([\w.-]+)" in the email as "reset_token"
+    When I remember the link matching "reset-password\?token=([\w.-]+)" in the email as the secret "reset_token"
     And I send a POST request to "/api/v1/reset-password/" on the "api" service with the JSON body:
       """
       {"token": "{{reset_token}}", "new_password": "pd-{{run_id}}-New1"}

@@ -279,10 +279,25 @@ def _(email: Arrival, page: Any) -> None:
 
 @when(parsers.parse('I remember the link matching "{pattern}" in the email as "{name}"'))
 def _(request: pytest.FixtureRequest, env: Environment, email: Arrival, pattern: str, name: str) -> None:
-    """Keep the first link of the email that matches the regular expression (its first group, when it has one: a token in a reset link) as ``{{name}}``.
+    """Keep the first link of the email that matches the regular expression (its first group, when it has one: a path, an id) as ``{{name}}``.
 
-    Example: When I remember the link matching "/reset-password\\?token=" in the email as "reset_link"
+    Example: When I remember the link matching "(/orders/[0-9a-f-]+)" in the email as "order_page"
     """
+    _remember_link(request, env, email, pattern, name, secret=False)
+
+
+@when(parsers.parse('I remember the link matching "{pattern}" in the email as the secret "{name}"'))
+def _(request: pytest.FixtureRequest, env: Environment, email: Arrival, pattern: str, name: str) -> None:
+    """The same, for a value that is a credential (a reset token, a one-time login link): it is masked in every report from then on.
+
+    Example: When I remember the link matching "reset-password\\?token=([\\w.-]+)" in the email as the secret "reset_token"
+    """
+    _remember_link(request, env, email, pattern, name, secret=True)
+
+
+def _remember_link(request: pytest.FixtureRequest, env: Environment, email: Arrival, pattern: str, name: str, *,
+                   secret: bool) -> None:
+    __tracebackhide__ = True
     try:
         compiled = re.compile(pattern)
     except re.error as exc:
@@ -291,8 +306,8 @@ def _(request: pytest.FixtureRequest, env: Environment, email: Arrival, pattern:
         found = compiled.search(link)
         if found:
             value = found.group(1) if compiled.groups else link
-            scenario.remember(request.node, name, value, taken=(*env.values, *env.secrets))
-            evidence.text(f"remembered {name}", value)
+            scenario.remember(request.node, name, value, secret=secret, taken=(*env.values, *env.secrets))
+            evidence.text(f"remembered {name}", "(a secret)" if secret else value)
             return
     mail_checks.fail(f"expected a link matching /{pattern}/ in the email '{email.mail.subject}', its links are: "
                      + (", ".join(email.mail.links()[:5]) or "none"), email.mail)
