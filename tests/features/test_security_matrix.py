@@ -27,35 +27,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
-from faults import Fault, assert_fails_exactly
+from faults import Fault, assert_fails_exactly, configuration, rounds
 from faults.security import FAULTS, TLS_ROUNDS
 from harness import ROOT, run_features
 
 from sandbox import config, launcher
-
-
-def rounds(faults: list[Fault]) -> list[list[Fault]]:
-    """Faults grouped so that no two of a group fail the same scenario or set the same variable (switches aside)."""
-    groups: list[list[Fault]] = []
-    for fault in faults:
-        for group in groups:
-            scenarios = {name for f in group for name in f.failures}
-            variables = {key for f in group for key in f.config if key != "SANDBOX_FAULTS"}
-            if not scenarios & set(fault.failures) and not variables & (set(fault.config) - {"SANDBOX_FAULTS"}):
-                group.append(fault)
-                break
-        else:
-            groups.append([fault])
-    return groups
-
-
-def configuration(faults: list[Fault]) -> dict[str, str]:
-    merged: dict[str, str] = {}
-    for fault in faults:
-        for key, value in fault.config.items():
-            merged[key] = f"{merged[key]},{value}" if key == "SANDBOX_FAULTS" and key in merged else value
-    return merged
-
 
 ROUNDS = rounds(FAULTS)
 

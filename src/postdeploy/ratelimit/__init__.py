@@ -11,8 +11,6 @@ a concurrent burst held to the limit, requests let through again after the windo
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import itertools
 import math
 import re
@@ -25,6 +23,7 @@ from typing import Any
 
 from .. import evidence
 from ..errors import CheckFailed, Inconclusive
+from ..http import retry_after_seconds
 from ..redact import redact
 
 #: requests a burst may send past the limit before it says the limit is not enforced (at most limit + SLACK)
@@ -97,17 +96,7 @@ def read_headers(headers: Any, kind: str) -> tuple[int | None, int | None, float
             float(reset) if reset else None)
 
 
-def retry_after_s(value: str | None) -> float | None:
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+retry_after_s = retry_after_seconds  # Retry-After as seconds: delta-seconds or an HTTP date
 
 
 Ask = Callable[[str], Any]  # ask(identity) -> Exchange: one request to the limit's route as that identity
